@@ -1,0 +1,101 @@
+//! Random-access byte sources the probe reads from: a file, a region of a
+//! file, bytes in memory, or a decoded ZVHD2 image.
+
+use std::fs::File;
+use std::io;
+
+/// A random-access, read-only disk (or file) of known size.
+pub trait DiskRead {
+    /// Size in bytes.
+    fn size(&self) -> u64;
+    /// Fill `buf` with the bytes at `offset`; reading past `size()` is an
+    /// `UnexpectedEof` error.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
+}
+
+impl DiskRead for &[u8] {
+    fn size(&self) -> u64 {
+        self.len() as u64
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        let src = usize::try_from(offset)
+            .ok()
+            .and_then(|start| Some((start, start.checked_add(buf.len())?)))
+            .and_then(|(start, end)| self.get(start..end))
+            .ok_or_else(|| io::Error::from(io::ErrorKind::UnexpectedEof))?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+}
+
+impl DiskRead for Vec<u8> {
+    fn size(&self) -> u64 {
+        self.len() as u64
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.as_slice().read_at(offset, buf)
+    }
+}
+
+/// A byte range `[start, start + len)` of a file, seen as a disk.
+#[derive(Debug)]
+pub struct FileRegion {
+    file: File,
+    start: u64,
+    len: u64,
+}
+
+impl FileRegion {
+    /// A region of `file`; the caller makes sure it lies inside the file.
+    pub fn new(file: File, start: u64, len: u64) -> Self {
+        FileRegion { file, start, len }
+    }
+
+    /// The whole file.
+    pub fn whole(file: File) -> io::Result<Self> {
+        let len = file.metadata()?.len();
+        Ok(FileRegion::new(file, 0, len))
+    }
+}
+
+impl DiskRead for FileRegion {
+    fn size(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        let end = offset.checked_add(buf.len() as u64);
+        if end.map_or(true, |e| e > self.len) {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let abs = self
+            .start
+            .checked_add(offset)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::UnexpectedEof))?;
+        read_exact_at(&self.file, abs, buf)
+    }
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &File, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_exact_at(file: &File, mut offset: u64, mut buf: &mut [u8]) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_read(buf, offset) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
