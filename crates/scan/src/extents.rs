@@ -25,6 +25,7 @@ pub fn data_extents(file: &File, len: u64) -> io::Result<Vec<Extent>> {
             // ENXIO: no data at or after `pos`; the rest is a hole.
             Err(Errno::NXIO) => break,
             Err(Errno::INVAL | Errno::NOTSUP | Errno::OPNOTSUPP) if pos == 0 => {
+                #[allow(clippy::single_range_in_vec_init)]
                 return Ok(vec![0..len]);
             }
             Err(e) => return Err(e.into()),
@@ -50,5 +51,6 @@ pub fn data_extents(file: &File, len: u64) -> io::Result<Vec<Extent>> {
 
 /// Converts a file position to the signed offset `lseek` takes.
 fn to_offset(pos: u64) -> io::Result<i64> {
-    i64::try_from(pos).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "file offset past 2^63"))
+    i64::try_from(pos)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "file offset past 2^63"))
 }
