@@ -1,1 +1,23 @@
-//! placeholder
+//! The rules of Huawei Cloud IMS fast import (`POST /v2/cloudimages/quickimport/action`),
+//! checked offline.
+//!
+//! - [`model`]: the request body, and [`RequestBuilder`] to make one.
+//! - [`validate()`]: every rule about the request's fields, all findings at once.
+//! - [`lint_json`]: the same for a JSON file, plus unknown fields and wrong JSON types.
+//! - [`os`]: the known `os_version` strings of Huawei Cloud and Open Telekom Cloud.
+//! - [`finding`]: [`Finding`] and the catalogue of every finding code ([`CATALOGUE`]).
+
+pub mod builder;
+pub mod finding;
+pub mod lint;
+pub mod model;
+pub mod os;
+pub mod validate;
+
+pub use builder::{parse_tag_arg, RequestBuilder, TagArgError};
+pub use finding::{catalogue_markdown, has_errors, Code, CodeInfo, Finding, Severity, CATALOGUE};
+pub use lint::lint_json;
+pub use model::{
+    Architecture, Firmware, ImageRequest, ImageTag, ImageType, LicenseType, OsType, ParseEnumError,
+};
+pub use validate::validate;

@@ -1,0 +1,686 @@
+//! Findings and the catalogue of finding codes.
+//!
+//! This module is the only place where a finding code is defined. Every other
+//! part of the project (the CLI included) refers to [`Code`] variants, so the
+//! stable identifiers, severities and the generated `docs/checks.md` cannot
+//! drift apart.
+
+use std::fmt;
+
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// How serious a finding is.
+///
+/// Ordered from least to most serious so that `max()` over a list gives the
+/// overall verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; nothing needs to change.
+    Info,
+    /// Probably wrong or not portable between clouds; the service may still accept it.
+    Warning,
+    /// The service would reject the request or the import would fail.
+    Error,
+}
+
+impl Severity {
+    /// The lowercase name used in JSON output and in `docs/checks.md`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything the project states about one finding code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeInfo {
+    /// The code itself.
+    pub code: Code,
+    /// Stable identifier, e.g. `REQ-NAME-CHARS`; never reused for another meaning.
+    pub id: &'static str,
+    /// Severity a finding with this code gets.
+    pub severity: Severity,
+    /// The IMS error code the service answers with for the same problem, when one is known.
+    pub service_code: Option<&'static str>,
+    /// One line: what is wrong.
+    pub meaning: &'static str,
+    /// One line: the generic way to fix it (a finding may carry a more specific fix).
+    pub fix: &'static str,
+}
+
+/// Defines [`Code`] and [`CATALOGUE`] from one list so the two cannot disagree.
+macro_rules! codes {
+    ($(
+        $variant:ident {
+            id: $id:literal,
+            severity: $sev:ident,
+            service: $svc:expr,
+            meaning: $meaning:literal,
+            fix: $fix:literal $(,)?
+        }
+    ),* $(,)?) => {
+        /// A finding code. The stable string form is [`Code::id`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
+        pub enum Code {
+            $(
+                #[doc = $meaning]
+                $variant,
+            )*
+        }
+
+        /// Every finding code, in the order `docs/checks.md` lists them.
+        pub const CATALOGUE: &[CodeInfo] = &[
+            $(
+                CodeInfo {
+                    code: Code::$variant,
+                    id: $id,
+                    severity: Severity::$sev,
+                    service_code: $svc,
+                    meaning: $meaning,
+                    fix: $fix,
+                },
+            )*
+        ];
+    };
+}
+
+codes! {
+    // --- The request file as JSON -------------------------------------------------
+    JsonSyntax {
+        id: "JSON-SYNTAX", severity: Error, service: None,
+        meaning: "The request file is not valid JSON.",
+        fix: "Correct the JSON at the line and column given; a JSON validator or `jq .` shows the spot.",
+    },
+    JsonNotObject {
+        id: "JSON-NOT-OBJECT", severity: Error, service: None,
+        meaning: "The request body is not a JSON object.",
+        fix: "Write the body as one object: `{\"name\": ..., \"image_url\": ..., ...}`.",
+    },
+    JsonUnknownField {
+        id: "JSON-UNKNOWN-FIELD", severity: Error, service: None,
+        meaning: "A field the quick-import API does not define (often a typo).",
+        fix: "Rename the field to the one suggested, or remove it.",
+    },
+    JsonWrongType {
+        id: "JSON-WRONG-TYPE", severity: Error, service: None,
+        meaning: "A field has the wrong JSON type (e.g. a number written as a string).",
+        fix: "Write the value with the JSON type the API expects (strings quoted, min_disk a bare integer, tags an array).",
+    },
+    JsonNull {
+        id: "JSON-NULL", severity: Warning, service: None,
+        meaning: "A field is set to null.",
+        fix: "Leave the field out instead of sending null.",
+    },
+    JsonDuplicateKey {
+        id: "JSON-DUPLICATE-KEY", severity: Error, service: None,
+        meaning: "The same field appears twice in the body; which one wins depends on the parser.",
+        fix: "Keep one occurrence of the field.",
+    },
+
+    // --- Request fields ----------------------------------------------------------
+    ReqMissingField {
+        id: "REQ-MISSING-FIELD", severity: Error, service: None,
+        meaning: "A required field (name, image_url or min_disk) is absent.",
+        fix: "Add the field.",
+    },
+    ReqNameLength {
+        id: "REQ-NAME-LENGTH", severity: Error, service: Some("IMG.0002"),
+        meaning: "The image name is empty or longer than 128 characters.",
+        fix: "Use a name of 1 to 128 characters.",
+    },
+    ReqNameChars {
+        id: "REQ-NAME-CHARS", severity: Error, service: Some("IMG.0003"),
+        meaning: "The image name has a character other than letters, digits, space, `-`, `_` and `.`.",
+        fix: "Replace the character; for example with `-` or `_`.",
+    },
+    ReqNameCjk {
+        id: "REQ-NAME-CJK", severity: Warning, service: None,
+        meaning: "The image name has Chinese characters, which only the Chinese cloud accepts.",
+        fix: "Use letters, digits, space, `-`, `_` and `.` only if the image is also meant for other clouds (e.g. Open Telekom Cloud).",
+    },
+    ReqNameSpaceEdge {
+        id: "REQ-NAME-SPACE-EDGE", severity: Error, service: Some("IMG.0003"),
+        meaning: "The image name starts or ends with a space.",
+        fix: "Remove the leading and trailing spaces.",
+    },
+    ReqDescriptionLength {
+        id: "REQ-DESCRIPTION-LENGTH", severity: Error, service: Some("IMG.0004"),
+        meaning: "The description is longer than 1024 characters.",
+        fix: "Shorten the description to at most 1024 characters.",
+    },
+    ReqDescriptionChars {
+        id: "REQ-DESCRIPTION-CHARS", severity: Error, service: None,
+        meaning: "The description has a line break (carriage return or line feed), `<` or `>`.",
+        fix: "Write the description on one line without `<` and `>`.",
+    },
+    ReqTagFormat {
+        id: "REQ-TAG-FORMAT", severity: Error, service: None,
+        meaning: "An entry of `tags` is not of the form `key.value`.",
+        fix: "Write each tag as `key.value`; the first dot separates key and value.",
+    },
+    ReqTagKey {
+        id: "REQ-TAG-KEY", severity: Error, service: None,
+        meaning: "A tag key is not 1 to 36 characters of letters, digits, `_` and `-`.",
+        fix: "Use a key of 1 to 36 letters, digits, `_` or `-`.",
+    },
+    ReqTagValue {
+        id: "REQ-TAG-VALUE", severity: Error, service: None,
+        meaning: "A tag value is longer than 43 characters or has a character other than letters, digits, `_` and `-`.",
+        fix: "Use a value of 0 to 43 letters, digits, `_` or `-`.",
+    },
+    ReqTagValueExtended {
+        id: "REQ-TAG-VALUE-EXTENDED", severity: Warning, service: None,
+        meaning: "A tag value has `.` or Chinese characters, which only the Chinese cloud documents as allowed.",
+        fix: "Use letters, digits, `_` and `-` only if the image is also meant for other clouds.",
+    },
+    ReqTagDuplicate {
+        id: "REQ-TAG-DUPLICATE", severity: Error, service: None,
+        meaning: "Two tags have the same key.",
+        fix: "Keep one tag per key.",
+    },
+    ReqTagsBoth {
+        id: "REQ-TAGS-BOTH", severity: Error, service: None,
+        meaning: "Both `tags` and `image_tags` are given.",
+        fix: "Use only one of them; `image_tags` is the structured form.",
+    },
+    ReqTagTrimmed {
+        id: "REQ-TAG-TRIMMED", severity: Info, service: None,
+        meaning: "An `image_tags` key or value has leading or trailing spaces, which the service removes.",
+        fix: "Remove the spaces so the tag reads as stored.",
+    },
+    ReqType {
+        id: "REQ-TYPE", severity: Error, service: None,
+        meaning: "`type` is not one of `ECS`, `BMS`, `DataImage`.",
+        fix: "Use `ECS` (the default), `BMS` or `DataImage`, spelled exactly so.",
+    },
+    ReqOsVersionMissing {
+        id: "REQ-OS-VERSION-MISSING", severity: Error, service: Some("IMG.0159"),
+        meaning: "A system-disk image (type ECS or BMS) has no `os_version`; fast import requires it.",
+        fix: "Add `os_version`, e.g. \"Ubuntu 18.04 server 64bit\".",
+    },
+    ReqOsVersionOnData {
+        id: "REQ-OS-VERSION-ON-DATA", severity: Error, service: None,
+        meaning: "A data-disk image (type DataImage) has `os_version`; data disks take `os_type` instead.",
+        fix: "Replace `os_version` with `os_type` (`Linux` or `Windows`).",
+    },
+    ReqOsTypeOnSystem {
+        id: "REQ-OS-TYPE-ON-SYSTEM", severity: Error, service: None,
+        meaning: "A system-disk image (type ECS or BMS) has `os_type`, which only data-disk images take.",
+        fix: "Remove `os_type` and give `os_version`, or set `type` to `DataImage` for a data disk.",
+    },
+    ReqOsTypeMissing {
+        id: "REQ-OS-TYPE-MISSING", severity: Error, service: None,
+        meaning: "A data-disk image (type DataImage) has no `os_type`.",
+        fix: "Add `os_type`: `Linux` or `Windows`.",
+    },
+    ReqOsType {
+        id: "REQ-OS-TYPE", severity: Error, service: None,
+        meaning: "`os_type` is not `Linux` or `Windows`.",
+        fix: "Use `Linux` or `Windows`, spelled exactly so.",
+    },
+    ReqArchitecture {
+        id: "REQ-ARCHITECTURE", severity: Error, service: Some("IMG.0212"),
+        meaning: "`architecture` is not `x86` or `arm`.",
+        fix: "Use `x86` (the default) or `arm`.",
+    },
+    ReqFirmware {
+        id: "REQ-FIRMWARE", severity: Error, service: None,
+        meaning: "`hw_firmware_type` is not `bios` or `uefi`.",
+        fix: "Use `bios` or `uefi`.",
+    },
+    ReqArmBios {
+        id: "REQ-ARM-BIOS", severity: Error, service: None,
+        meaning: "An arm image is set to boot with BIOS; arm images always boot with UEFI.",
+        fix: "Set `hw_firmware_type` to `uefi` or leave it out.",
+    },
+    ReqLicenseType {
+        id: "REQ-LICENSE-TYPE", severity: Error, service: None,
+        meaning: "`license_type` is not `platform` or `byol`.",
+        fix: "Use `platform` or `byol`.",
+    },
+    ReqLicenseNotWindows {
+        id: "REQ-LICENSE-NOT-WINDOWS", severity: Error, service: None,
+        meaning: "`license_type` is given for an image that is not Windows; it applies to Windows only.",
+        fix: "Remove `license_type`.",
+    },
+    ReqImageUrlFormat {
+        id: "REQ-IMAGE-URL-FORMAT", severity: Error, service: None,
+        meaning: "`image_url` is not of the form `bucket:object`.",
+        fix: "Write `image_url` as `bucket:path/to/file.zvhd2` (no `obs://`, no `https://`).",
+    },
+    ReqBucketName {
+        id: "REQ-BUCKET-NAME", severity: Error, service: None,
+        meaning: "The bucket in `image_url` breaks the bucket naming rules.",
+        fix: "Bucket names have 3 to 63 lowercase letters, digits, `-` and `.`, start and end with a letter or digit, have no `..`, `.-` or `-.`, and are not IP addresses.",
+    },
+    ReqObjectSpace {
+        id: "REQ-OBJECT-SPACE", severity: Error, service: Some("IMG.0175"),
+        meaning: "The object path in `image_url` has a space in a folder or file name.",
+        fix: "Rename the object (and its folders) without spaces and upload it again.",
+    },
+    ReqObjectExtension {
+        id: "REQ-OBJECT-EXTENSION", severity: Warning, service: Some("IMG.0158"),
+        meaning: "The object in `image_url` does not end in `.raw` or `.zvhd2`, the only formats fast import takes.",
+        fix: "Check that the object is the RAW or ZVHD2 file; convert other formats first.",
+    },
+    ReqMinDiskRange {
+        id: "REQ-MIN-DISK-RANGE", severity: Error, service: Some("IMG.0111"),
+        meaning: "`min_disk` is not an integer from 1 to 1024 (GiB).",
+        fix: "Give `min_disk` in GiB, from 1 to 1024.",
+    },
+    ReqEnterpriseProject {
+        id: "REQ-ENTERPRISE-PROJECT", severity: Error, service: None,
+        meaning: "`enterprise_project_id` is neither \"0\" nor a UUID.",
+        fix: "Use \"0\" for the default project or the project's UUID.",
+    },
+
+    // --- OS versions -------------------------------------------------------------
+    OsVersionUnknown {
+        id: "OS-VERSION-UNKNOWN", severity: Warning, service: None,
+        meaning: "`os_version` is not in the known lists of either cloud; the service may reject it.",
+        fix: "Use one of the suggested strings, or check the target cloud's current list.",
+    },
+    OsVersionCase {
+        id: "OS-VERSION-CASE", severity: Warning, service: None,
+        meaning: "`os_version` matches a known string except for upper/lower case.",
+        fix: "Use the exact spelling given.",
+    },
+    OsVersionOneCloud {
+        id: "OS-VERSION-ONE-CLOUD", severity: Info, service: None,
+        meaning: "`os_version` is known on one cloud's list only.",
+        fix: "Nothing to do if the image goes to that cloud; otherwise pick a string the other cloud lists.",
+    },
+    Os32Bit {
+        id: "OS-32BIT", severity: Warning, service: None,
+        meaning: "`os_version` names a 32-bit system; such images get few instance flavors and at most 4 GiB of memory is used.",
+        fix: "Prefer a 64-bit image where possible.",
+    },
+    OsWindows {
+        id: "OS-WINDOWS", severity: Info, service: None,
+        meaning: "A Windows image: it needs the cloud's virtio drivers inside, and `license_type` applies.",
+        fix: "Install the virtio drivers before export; set `license_type` to `platform` or `byol`.",
+    },
+
+    // --- The image file ----------------------------------------------------------
+    ImageEmpty {
+        id: "IMAGE-EMPTY", severity: Error, service: Some("IMG.0057"),
+        meaning: "The image file is empty.",
+        fix: "Export the disk again.",
+    },
+    ImageFormatConvert {
+        id: "IMAGE-FORMAT-CONVERT", severity: Error, service: Some("IMG.0158"),
+        meaning: "The image is a virtual-disk format fast import does not take (only RAW and ZVHD2).",
+        fix: "Convert to RAW with `qemu-img convert -O raw IN OUT.raw`, then to ZVHD2 with `imsprep convert OUT.raw OUT.zvhd2`.",
+    },
+    ImageRawNeedsBitmap {
+        id: "IMAGE-RAW-NEEDS-BITMAP", severity: Warning, service: Some("IMG.0158"),
+        meaning: "A RAW image needs a bitmap file (`.mf`) next to it in the bucket.",
+        fix: "Write the bitmap with `imsprep bitmap IN.raw` (it writes IN.mf), or convert with `imsprep convert IN.raw OUT.zvhd2` (ZVHD2 needs no bitmap).",
+    },
+    ImageZvhdOld {
+        id: "IMAGE-ZVHD-OLD", severity: Error, service: Some("IMG.0158"),
+        meaning: "The image is in the old ZVHD format, not ZVHD2.",
+        fix: "Convert it to RAW (`qemu-img-hw convert -O raw IN.zvhd OUT.raw`), then to ZVHD2 with `imsprep convert OUT.raw OUT.zvhd2`.",
+    },
+    ImageArchive {
+        id: "IMAGE-ARCHIVE", severity: Error, service: Some("IMG.0158"),
+        meaning: "The file is a compressed file or an archive (gzip, xz, zstd, bzip2, zip, tar, OVA), not a disk image.",
+        fix: "Unpack it and check the disk image inside.",
+    },
+    ImageIso {
+        id: "IMAGE-ISO", severity: Error, service: Some("IMG.0158"),
+        meaning: "The file is an ISO 9660 image; fast import does not take ISO files.",
+        fix: "Register ISO files through the console's ISO image import, or install the system and export its disk.",
+    },
+    ImageEncrypted {
+        id: "IMAGE-ENCRYPTED", severity: Error, service: None,
+        meaning: "The image is encrypted (e.g. LUKS); the service cannot import encrypted disks.",
+        fix: "Export an unencrypted disk.",
+    },
+    ImageAmbiguous {
+        id: "IMAGE-AMBIGUOUS", severity: Error, service: None,
+        meaning: "The file matches the signatures of more than one format; imsprep refuses to guess.",
+        fix: "Find out what the file is (`qemu-img info`, `file`) and re-export it in one clear format.",
+    },
+    ImageUnknownFormat {
+        id: "IMAGE-UNKNOWN-FORMAT", severity: Error, service: Some("IMG.0072"),
+        meaning: "The file's format could not be told.",
+        fix: "Export the disk as RAW or convert it with `qemu-img convert -O raw`.",
+    },
+    ImageExtensionMismatch {
+        id: "IMAGE-EXTENSION-MISMATCH", severity: Warning, service: None,
+        meaning: "The file name's extension does not match its content.",
+        fix: "Rename the file to match its format (the bitmap name follows the RAW file's name).",
+    },
+    ImageExternalRef {
+        id: "IMAGE-EXTERNAL-REF", severity: Error, service: None,
+        meaning: "The image refers to other files (backing file, external data file, extents) that would not be uploaded.",
+        fix: "Flatten it into one file: `qemu-img convert -O raw IN OUT.raw`.",
+    },
+    ImageRawAlignment {
+        id: "IMAGE-RAW-ALIGNMENT", severity: Error, service: None,
+        meaning: "The RAW file's size is not a multiple of 512 bytes, so it is not a whole disk.",
+        fix: "Re-export the disk, or pad it: `truncate -s %512 IN.raw` only if you know the tail is missing padding.",
+    },
+    ImageDiskTooLarge {
+        id: "IMAGE-DISK-TOO-LARGE", severity: Error, service: Some("IMG.0111"),
+        meaning: "The virtual disk is larger than 1 TiB (2^40 bytes), the most fast import takes.",
+        fix: "Shrink the disk's partitions and the disk itself below 1 TiB.",
+    },
+    ImageFileTooLarge {
+        id: "IMAGE-FILE-TOO-LARGE", severity: Error, service: None,
+        meaning: "The file is larger than 1 TiB (2^40 bytes), the most fast import takes.",
+        fix: "Shrink the disk, or convert a RAW file to ZVHD2, which stores only the used blocks.",
+    },
+    ImageMinDiskSmall {
+        id: "IMAGE-MIN-DISK-SMALL", severity: Error, service: Some("IMG.0111"),
+        meaning: "`min_disk` is smaller than the image's disk size.",
+        fix: "Raise `min_disk` to at least the value given (the disk size in GiB, rounded up).",
+    },
+    ImageBitmapName {
+        id: "IMAGE-BITMAP-NAME", severity: Error, service: Some("IMG.0158"),
+        meaning: "The bitmap object is not named like the RAW object with the extension `.mf` in the same folder.",
+        fix: "Name the bitmap after the image: `image01.raw` -> `image01.mf`.",
+    },
+
+    // --- Partition table / boot ------------------------------------------------
+    DiskNotBootable {
+        id: "DISK-NOT-BOOTABLE", severity: Error, service: None,
+        meaning: "A system-disk image has neither a partition table nor a file system; it cannot boot.",
+        fix: "Check that the file is the whole system disk, not a partition or an empty disk.",
+    },
+    DiskGptCrc {
+        id: "DISK-GPT-CRC", severity: Error, service: None,
+        meaning: "The GPT header or partition-entry CRC-32 is wrong; firmware may ignore the table.",
+        fix: "Repair the table (e.g. `sgdisk -v`, then write it again with `gdisk`), or re-export the disk.",
+    },
+    DiskMbrSignature {
+        id: "DISK-MBR-SIGNATURE", severity: Error, service: None,
+        meaning: "The MBR has no boot signature (0x55AA); BIOS will not boot it.",
+        fix: "Reinstall the boot loader (e.g. `grub-install`) or re-export the disk.",
+    },
+    DiskNoEsp {
+        id: "DISK-NO-ESP", severity: Error, service: None,
+        meaning: "UEFI boot is requested (or implied by arm) but the disk has no EFI System Partition.",
+        fix: "Use a disk installed for UEFI boot, or request BIOS boot on x86.",
+    },
+    DiskMbrUefi {
+        id: "DISK-MBR-UEFI", severity: Warning, service: None,
+        meaning: "UEFI boot is requested but the disk has an MBR partition table, not GPT.",
+        fix: "Convert the disk to GPT with an EFI System Partition, or request BIOS boot on x86.",
+    },
+
+    // --- Produced files (verifier, bitmap, manifest) ---------------------------
+    Zvhd2Structure {
+        id: "ZVHD2-STRUCTURE", severity: Error, service: Some("IMG.0057"),
+        meaning: "The ZVHD2 file is damaged or not well formed (header, table or block checks failed).",
+        fix: "Convert the RAW disk again with `imsprep convert IN.raw OUT.zvhd2`.",
+    },
+    BitmapMismatch {
+        id: "BITMAP-MISMATCH", severity: Error, service: None,
+        meaning: "The bitmap file does not match the RAW image (size or data blocks differ).",
+        fix: "Write the bitmap again from the final RAW file: `imsprep bitmap --force IN.raw`.",
+    },
+    ManifestMismatch {
+        id: "MANIFEST-MISMATCH", severity: Error, service: None,
+        meaning: "A file's size or CRC-32 differs from the upload manifest; it changed or was copied incompletely.",
+        fix: "Prepare the upload set again, or copy the file again.",
+    },
+}
+
+impl Code {
+    /// The catalogue entry of this code.
+    pub fn info(self) -> &'static CodeInfo {
+        // The macro emits variants and entries in one order, so the
+        // discriminant is the index (checked by a unit test).
+        &CATALOGUE[self as usize]
+    }
+
+    /// The stable identifier, e.g. `REQ-NAME-CHARS`.
+    pub fn id(self) -> &'static str {
+        self.info().id
+    }
+
+    /// The severity findings with this code get.
+    pub fn severity(self) -> Severity {
+        self.info().severity
+    }
+
+    /// The IMS error code for the same problem, when known (e.g. `IMG.0175`).
+    pub fn service_code(self) -> Option<&'static str> {
+        self.info().service_code
+    }
+
+    /// One-line meaning.
+    pub fn meaning(self) -> &'static str {
+        self.info().meaning
+    }
+
+    /// Generic fix text.
+    pub fn fix(self) -> &'static str {
+        self.info().fix
+    }
+
+    /// The code with the given stable identifier.
+    pub fn from_id(id: &str) -> Option<Code> {
+        CATALOGUE.iter().find(|c| c.id == id).map(|c| c.code)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.id())
+    }
+}
+
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let id = String::deserialize(deserializer)?;
+        Code::from_id(&id)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown finding code `{id}`")))
+    }
+}
+
+/// One problem (or notice) about a request or an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// What kind of problem.
+    pub code: Code,
+    /// How serious; normally the code's own severity.
+    pub severity: Severity,
+    /// Where: a JSON path into the request (`$.min_disk`, `$.tags[1]`), or
+    /// `image` / `bitmap` for facts about files.
+    pub path: String,
+    /// What exactly is wrong with this value.
+    pub message: String,
+    /// What to do about it, as specific as the context allows.
+    pub fix: String,
+}
+
+impl Finding {
+    /// A finding with the code's own severity and generic fix.
+    pub fn new(code: Code, path: impl Into<String>, message: impl Into<String>) -> Finding {
+        Finding {
+            code,
+            severity: code.severity(),
+            path: path.into(),
+            message: message.into(),
+            fix: code.fix().to_owned(),
+        }
+    }
+
+    /// Replaces the generic fix with a specific one.
+    pub fn with_fix(mut self, fix: impl Into<String>) -> Finding {
+        self.fix = fix.into();
+        self
+    }
+
+    /// True when the finding is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} at {}: {}",
+            self.severity, self.code, self.path, self.message
+        )?;
+        if let Some(svc) = self.code.service_code() {
+            write!(f, " (service error {svc})")?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Finding {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let svc = self.code.service_code();
+        let len = if svc.is_some() { 6 } else { 5 };
+        let mut s = serializer.serialize_struct("Finding", len)?;
+        s.serialize_field("code", &self.code)?;
+        s.serialize_field("severity", &self.severity)?;
+        s.serialize_field("path", &self.path)?;
+        s.serialize_field("message", &self.message)?;
+        s.serialize_field("fix", &self.fix)?;
+        if let Some(svc) = svc {
+            s.serialize_field("service_code", svc)?;
+        } else {
+            s.skip_field("service_code")?;
+        }
+        s.end()
+    }
+}
+
+/// True when any finding is an error.
+pub fn has_errors(findings: &[Finding]) -> bool {
+    findings.iter().any(Finding::is_error)
+}
+
+/// Renders the catalogue as the markdown of `docs/checks.md`.
+pub fn catalogue_markdown() -> String {
+    let mut out = String::new();
+    out.push_str("# Checks\n\n");
+    out.push_str(
+        "Every finding imsprep reports has one of the codes below. The codes are stable: a code\n\
+         keeps its meaning across releases and is never reused. Severities: `error` means the\n\
+         service would reject the request or the import would fail; `warning` means it is\n\
+         probably wrong or not accepted by every cloud; `info` is a notice.\n\n\
+         This file is generated from the catalogue in `crates/ims/src/finding.rs`\n\
+         (`IMSPREP_BLESS=1 cargo test -p imsprep-ims` rewrites it); do not edit it by hand.\n",
+    );
+    let groups: &[(&str, &str)] = &[
+        ("JSON-", "The request file as JSON"),
+        ("REQ-", "Request fields"),
+        ("OS-", "OS versions"),
+        ("IMAGE-", "The image file"),
+        ("DISK-", "Partition table and boot"),
+        ("ZVHD2-", "Produced files"),
+    ];
+    let group_of = |id: &str| {
+        groups
+            .iter()
+            .position(|(p, _)| id.starts_with(p))
+            .unwrap_or(groups.len() - 1)
+    };
+    let mut last = usize::MAX;
+    for info in CATALOGUE {
+        let g = group_of(info.id);
+        if g != last {
+            if let Some((_, title)) = groups.get(g) {
+                out.push_str(&format!(
+                    "\n## {title}\n\n| Code | Severity | Service code | Meaning | Fix |\n|---|---|---|---|---|\n"
+                ));
+            }
+            last = g;
+        }
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            info.id,
+            info.severity,
+            info.service_code.unwrap_or(""),
+            md_cell(info.meaning),
+            md_cell(info.fix),
+        ));
+    }
+    out
+}
+
+/// Escapes a table cell; the texts are single-line, so only `|` matters.
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discriminant_is_catalogue_index() {
+        for (i, info) in CATALOGUE.iter().enumerate() {
+            assert_eq!(info.code as usize, i, "{}", info.id);
+            assert_eq!(info.code.info().id, info.id);
+        }
+    }
+
+    #[test]
+    fn ids_unique_and_well_formed() {
+        let mut seen = std::collections::HashSet::new();
+        for info in CATALOGUE {
+            assert!(seen.insert(info.id), "duplicate id {}", info.id);
+            assert!(
+                info.id
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-'),
+                "{}",
+                info.id
+            );
+            assert!(!info.meaning.contains('\n') && !info.fix.contains('\n'));
+            assert_eq!(Code::from_id(info.id), Some(info.code));
+        }
+        assert_eq!(Code::from_id("NOPE"), None);
+    }
+
+    #[test]
+    fn finding_serializes_code_as_string() {
+        let f = Finding::new(Code::ReqObjectSpace, "$.image_url", "space");
+        let v = serde_json::to_value(&f).unwrap_or_default();
+        assert_eq!(v["code"], "REQ-OBJECT-SPACE");
+        assert_eq!(v["severity"], "error");
+        assert_eq!(v["service_code"], "IMG.0175");
+        let g = Finding::new(Code::JsonNull, "$.x", "null");
+        let v = serde_json::to_value(&g).unwrap_or_default();
+        assert!(v.get("service_code").is_none());
+        assert_eq!(v["severity"], "warning");
+        let keys: Vec<_> = v
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        assert_eq!(keys.len(), 5);
+    }
+
+    #[test]
+    fn severity_orders_error_highest() {
+        assert!(Severity::Error > Severity::Warning && Severity::Warning > Severity::Info);
+    }
+}

@@ -1,0 +1,133 @@
+//! `tags` and `image_tags` rules.
+
+use super::text::{describe_chars, is_cjk, is_tag_char};
+use crate::finding::{Code, Finding};
+use crate::model::ImageTag;
+
+/// Longest tag key, in characters.
+pub const TAG_KEY_MAX: usize = 36;
+/// Longest tag value, in characters.
+pub const TAG_VALUE_MAX: usize = 43;
+
+/// Checks both tag lists, their keys' uniqueness and that only one list is used.
+pub fn check_tags(tags: &[String], image_tags: &[ImageTag], out: &mut Vec<Finding>) {
+    let mut keys: Vec<(String, String)> = Vec::new(); // (key, path of first use)
+    for (i, tag) in tags.iter().enumerate() {
+        let path = format!("$.tags[{i}]");
+        let Some((key, value)) = tag.split_once('.') else {
+            out.push(
+                Finding::new(
+                    Code::ReqTagFormat,
+                    &path,
+                    format!("tag \"{tag}\" has no `.` between key and value"),
+                )
+                .with_fix(format!(
+                    "Write it as \"{tag}.VALUE\" (or \"{tag}.\" for an empty value)."
+                )),
+            );
+            continue;
+        };
+        check_key(key, &path, out);
+        check_value(value, &path, out);
+        note_key(key, &path, &mut keys, out);
+    }
+    for (i, t) in image_tags.iter().enumerate() {
+        let base = format!("$.image_tags[{i}]");
+        let key = t.key.trim();
+        let value = t.value.trim();
+        if key != t.key {
+            out.push(Finding::new(
+                Code::ReqTagTrimmed,
+                format!("{base}.key"),
+                format!("key \"{}\" will be stored as \"{key}\"", t.key),
+            ));
+        }
+        if value != t.value {
+            out.push(Finding::new(
+                Code::ReqTagTrimmed,
+                format!("{base}.value"),
+                format!("value \"{}\" will be stored as \"{value}\"", t.value),
+            ));
+        }
+        check_key(key, &format!("{base}.key"), out);
+        check_value(value, &format!("{base}.value"), out);
+        note_key(key, &base, &mut keys, out);
+    }
+    if !tags.is_empty() && !image_tags.is_empty() {
+        out.push(Finding::new(
+            Code::ReqTagsBoth,
+            "$.image_tags",
+            "both `tags` and `image_tags` are given",
+        ));
+    }
+}
+
+fn note_key(key: &str, path: &str, keys: &mut Vec<(String, String)>, out: &mut Vec<Finding>) {
+    if let Some((_, first)) = keys.iter().find(|(k, _)| k == key) {
+        out.push(Finding::new(
+            Code::ReqTagDuplicate,
+            path,
+            format!("tag key \"{key}\" is already used at {first}"),
+        ));
+    } else {
+        keys.push((key.to_owned(), path.to_owned()));
+    }
+}
+
+fn check_key(key: &str, path: &str, out: &mut Vec<Finding>) {
+    let len = key.chars().count();
+    let mut problems = Vec::new();
+    if len == 0 || len > TAG_KEY_MAX {
+        problems.push(format!("has {len} characters (1 to {TAG_KEY_MAX} allowed)"));
+    }
+    let bad: Vec<char> = key.chars().filter(|&c| !is_tag_char(c)).collect();
+    if !bad.is_empty() {
+        problems.push(format!(
+            "has characters that are not allowed: {}",
+            describe_chars(bad)
+        ));
+    }
+    if !problems.is_empty() {
+        out.push(Finding::new(
+            Code::ReqTagKey,
+            path,
+            format!("tag key \"{key}\" {}", problems.join(" and ")),
+        ));
+    }
+}
+
+fn check_value(value: &str, path: &str, out: &mut Vec<Finding>) {
+    let len = value.chars().count();
+    let mut problems = Vec::new();
+    if len > TAG_VALUE_MAX {
+        problems.push(format!(
+            "has {len} characters (at most {TAG_VALUE_MAX} allowed)"
+        ));
+    }
+    let extended = |c: char| c == '.' || is_cjk(c);
+    let bad: Vec<char> = value
+        .chars()
+        .filter(|&c| !is_tag_char(c) && !extended(c))
+        .collect();
+    if !bad.is_empty() {
+        problems.push(format!(
+            "has characters that are not allowed: {}",
+            describe_chars(bad)
+        ));
+    }
+    if !problems.is_empty() {
+        out.push(Finding::new(
+            Code::ReqTagValue,
+            path,
+            format!("tag value \"{value}\" {}", problems.join(" and ")),
+        ));
+    }
+    let ext: Vec<char> = value.chars().filter(|&c| extended(c)).collect();
+    if !ext.is_empty() {
+        out.push(Finding::new(
+            Code::ReqTagValueExtended,
+            path,
+            format!("tag value \"{value}\" has {}", describe_chars(ext)),
+        ));
+    }
+}
