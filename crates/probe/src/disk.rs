@@ -99,3 +99,37 @@ fn read_exact_at(file: &File, mut offset: u64, mut buf: &mut [u8]) -> io::Result
     }
     Ok(())
 }
+
+/// A window `[start, start + len)` of another source, e.g. the data part of
+/// a fixed VHD (everything before its footer).
+pub struct SubDisk<'a> {
+    inner: &'a dyn DiskRead,
+    start: u64,
+    len: u64,
+}
+
+impl<'a> SubDisk<'a> {
+    /// A window of `inner`; its length is clipped to what `inner` holds.
+    pub fn new(inner: &'a dyn DiskRead, start: u64, len: u64) -> Self {
+        let len = len.min(inner.size().saturating_sub(start));
+        SubDisk { inner, start, len }
+    }
+}
+
+impl DiskRead for SubDisk<'_> {
+    fn size(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        let end = offset.checked_add(buf.len() as u64);
+        if end.map_or(true, |e| e > self.len) {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let abs = self
+            .start
+            .checked_add(offset)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::UnexpectedEof))?;
+        self.inner.read_at(abs, buf)
+    }
+}

@@ -5,11 +5,23 @@
 //! signature that matched, per-format header facts, references to other
 //! files, and the partition table and file systems of plain disks. It never
 //! judges: imsprep-ims turns a [`Report`] into coded findings.
+//!
+//! Entry points: [`inspect`] for a file, [`inspect_disk`] for any
+//! [`DiskRead`] source, and the lower-level [`detect`] and [`read_layout`].
 
+mod bytes;
+mod detect;
 mod disk;
 mod error;
+mod formats;
+mod inspect;
+mod layout;
 pub mod report;
+mod zvhd2_layout;
 
-pub use disk::{DiskRead, FileRegion};
+pub use detect::{detect, Detection, HEAD_LEN, TAIL_LEN};
+pub use disk::{DiskRead, FileRegion, SubDisk};
 pub use error::ProbeError;
+pub use inspect::{inspect, inspect_disk};
+pub use layout::{probe_filesystem, read_layout};
 pub use report::*;
