@@ -5,10 +5,12 @@
 //! - [`validate()`]: every rule about the request's fields, all findings at once.
 //! - [`lint_json`]: the same for a JSON file, plus unknown fields and wrong JSON types.
 //! - [`os`]: the known `os_version` strings of Huawei Cloud and Open Telekom Cloud.
+//! - [`image`]: checks of an image file ([`ImageFacts`]) against what the user intends ([`Intent`]).
 //! - [`finding`]: [`Finding`] and the catalogue of every finding code ([`CATALOGUE`]).
 
 pub mod builder;
 pub mod finding;
+pub mod image;
 pub mod lint;
 pub mod model;
 pub mod os;
@@ -16,6 +18,7 @@ pub mod validate;
 
 pub use builder::{parse_tag_arg, RequestBuilder, TagArgError};
 pub use finding::{catalogue_markdown, has_errors, Code, CodeInfo, Finding, Severity, CATALOGUE};
+pub use image::{check_image, smallest_min_disk, ImageFacts, Intent, LayoutFacts};
 pub use lint::lint_json;
 pub use model::{
     Architecture, Firmware, ImageRequest, ImageTag, ImageType, LicenseType, OsType, ParseEnumError,

@@ -22,7 +22,11 @@ fn checks_md_matches_catalogue() {
 fn every_code_is_in_the_doc() {
     let md = imsprep_ims::catalogue_markdown();
     for info in imsprep_ims::CATALOGUE {
-        assert!(md.contains(&format!("| `{}` | {} |", info.id, info.severity)), "{}", info.id);
+        assert!(
+            md.contains(&format!("| `{}` | {} |", info.id, info.severity)),
+            "{}",
+            info.id
+        );
         if let Some(svc) = info.service_code {
             assert!(md.contains(svc));
         }
