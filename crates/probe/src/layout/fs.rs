@@ -81,8 +81,10 @@ fn ext_version(b: &[u8]) -> Filesystem {
     }
 }
 
-/// FAT by its BIOS parameter block; the type follows from the cluster
-/// count, as the FAT specification defines it.
+/// FAT by its BIOS parameter block. A BPB without a 16-bit FAT size and
+/// without root entries has the FAT32 layout (that is how Linux and blkid
+/// read it, even below the specification's 65525 clusters); otherwise
+/// the cluster count tells FAT12 from FAT16.
 fn fat_type(b: &[u8]) -> Option<Filesystem> {
     if !matches!(b.first(), Some(0xEB) | Some(0xE9)) || !has(b, 510, b"\x55\xAA") {
         return None;
@@ -103,6 +105,9 @@ fn fat_type(b: &[u8]) -> Option<Filesystem> {
     {
         return None;
     }
+    if fat16_size == 0 && root_entries == 0 {
+        return (fat32_size != 0).then_some(Filesystem::Fat32);
+    }
     let fat_size = if fat16_size != 0 {
         fat16_size
     } else {
@@ -119,9 +124,7 @@ fn fat_type(b: &[u8]) -> Option<Filesystem> {
     let clusters = total.checked_sub(meta)? / per_cluster;
     Some(if clusters < 4085 {
         Filesystem::Fat12
-    } else if clusters < 65525 {
-        Filesystem::Fat16
     } else {
-        Filesystem::Fat32
+        Filesystem::Fat16
     })
 }
