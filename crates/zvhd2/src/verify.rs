@@ -1,0 +1,215 @@
+//! Deep verification: every record, every payload, optionally every block
+//! against the RAW source.
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::control::Control;
+use crate::error::{escape, Error};
+use crate::footer::Footer;
+use crate::layout::{round_up, IndexEntry, SECTOR};
+use crate::meta::Meta;
+use crate::problem::{check_footers, check_structure, Problem, ProblemKind};
+use crate::record::{read_record, RecordFault};
+
+/// What to verify beyond the file itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VerifyOptions<'a> {
+    /// Compare every block with this RAW file.
+    pub against: Option<&'a Path>,
+}
+
+/// The outcome of [`verify`].
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The authoritative footer.
+    pub footer: Footer,
+    /// Every problem found, in file order within each pass.
+    pub problems: Vec<Problem>,
+    /// Data records checked.
+    pub records_checked: u64,
+    /// Blocks compared with the RAW file (0 without one).
+    pub blocks_compared: u64,
+}
+
+impl Report {
+    /// Whether no problem was found.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+thread_local! {
+    static BUFS: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Checks a ZVHD2 file deeply and reports every problem found. Fails
+/// (rather than reporting) only when the footer is unusable, so nothing
+/// else can be located, on I/O errors of the RAW file, and on cancel.
+/// The reference's harmless quirks (garbage footer padding, stale footer
+/// copy checksum, bytes before `end`, garbage unused index entries) are
+/// not problems. Progress is in virtual-disk bytes.
+pub fn verify(path: &Path, opts: &VerifyOptions<'_>, ctl: &Control<'_>) -> Result<Report, Error> {
+    let meta = Meta::load(path)?;
+    let f = meta.footer.clone();
+    let mut problems = Vec::new();
+    check_footers(&meta, &mut problems);
+    let pairs = check_structure(&meta, &mut problems);
+
+    let raw = match opts.against {
+        Some(p) => {
+            let file =
+                File::open(p).map_err(|e| Error::io(format!("opening {}", p.display()), e))?;
+            let len = file
+                .metadata()
+                .map_err(|e| Error::io(format!("reading metadata of {}", p.display()), e))?
+                .len();
+            let rounded = round_up(len, SECTOR).unwrap_or(u64::MAX);
+            if rounded != f.orig_size {
+                problems.push(Problem {
+                    offset: meta.footer_offset + 40,
+                    kind: ProblemKind::SizeMismatch {
+                        raw_size: len,
+                        rounded,
+                        orig_size: f.orig_size,
+                    },
+                });
+            }
+            Some((file, len))
+        }
+        None => None,
+    };
+
+    // Blocks to visit: every block when comparing, else the present ones.
+    let visit: Vec<(u32, Option<Option<IndexEntry>>)> = if raw.is_some() {
+        let mut v: Vec<(u32, Option<Option<IndexEntry>>)> =
+            Vec::with_capacity(f.max_blk_num as usize);
+        let mut it = pairs.iter().peekable();
+        for n in 0..f.max_blk_num {
+            match it.peek() {
+                Some((b, e)) if *b == n => {
+                    v.push((n, Some(*e)));
+                    it.next();
+                }
+                _ => v.push((n, None)),
+            }
+        }
+        v
+    } else {
+        pairs.iter().map(|&(b, e)| (b, Some(e))).collect()
+    };
+
+    let bs = f.block_size as usize;
+    let chunk = (2 * rayon::current_num_threads()).max(4);
+    let (mut records_checked, mut blocks_compared) = (0u64, 0u64);
+    for group in visit.chunks(chunk) {
+        ctl.check()?;
+        let results: Vec<Result<(Vec<Problem>, bool), Error>> = group
+            .par_iter()
+            .map(|&(block, entry)| check_block(&meta, raw.as_ref(), block, entry, bs))
+            .collect();
+        for r in results {
+            let (mut p, checked_record) = r?;
+            problems.append(&mut p);
+            records_checked += u64::from(checked_record);
+        }
+        if raw.is_some() {
+            blocks_compared += group.len() as u64;
+        }
+        if let Some(&(last, _)) = group.last() {
+            (ctl.progress)(((u64::from(last) + 1) * bs as u64).min(f.orig_size));
+        }
+    }
+    ctl.check()?;
+    (ctl.progress)(f.orig_size);
+    Ok(Report {
+        footer: f,
+        problems,
+        records_checked,
+        blocks_compared,
+    })
+}
+
+/// Checks one block: its record if present (`entry` is `Some`), and its
+/// content against the RAW file if given.
+fn check_block(
+    meta: &Meta,
+    raw: Option<&(File, u64)>,
+    block: u32,
+    entry: Option<Option<IndexEntry>>,
+    bs: usize,
+) -> Result<(Vec<Problem>, bool), Error> {
+    BUFS.with(|cell| {
+        let mut bufs = cell.borrow_mut();
+        let (data, expect) = &mut *bufs;
+        data.resize(bs, 0);
+        let mut problems = Vec::new();
+        let mut checked = false;
+        // Whether `data` holds the block's true content.
+        let mut known = true;
+        let mut at = 0;
+        match entry {
+            None => data.fill(0),
+            // The index problem was reported already; nothing to read.
+            Some(None) => known = false,
+            Some(Some(e)) => {
+                at = e.offset;
+                checked = true;
+                if let Err(fault) =
+                    read_record(&meta.file, &e, block, meta.footer.compress_method, data)
+                {
+                    known = false;
+                    let kind = match fault {
+                        RecordFault::Io(err) => ProblemKind::RecordUnreadable {
+                            block,
+                            detail: err.to_string(),
+                        },
+                        RecordFault::Magic(m) => ProblemKind::RecordMagic {
+                            block,
+                            found: escape(&m),
+                        },
+                        RecordFault::Block(found) => ProblemKind::RecordBlock { block, found },
+                        RecordFault::Length {
+                            payload_len,
+                            expected_record,
+                        } => ProblemKind::RecordLength {
+                            block,
+                            payload_len,
+                            index_len: e.len,
+                            expected: expected_record,
+                        },
+                        RecordFault::End(m) => ProblemKind::RecordEnd {
+                            block,
+                            found: escape(&m),
+                        },
+                        RecordFault::Payload(detail) => ProblemKind::Payload { block, detail },
+                    };
+                    problems.push(Problem {
+                        offset: e.offset,
+                        kind,
+                    });
+                }
+            }
+        }
+        if let (Some((file, len)), true) = (raw, known) {
+            expect.resize(bs, 0);
+            let start = u64::from(block) * bs as u64;
+            let n = len.saturating_sub(start).min(bs as u64) as usize;
+            let (head, tail) = expect.split_at_mut(n);
+            file.read_exact_at(head, start)
+                .map_err(|e| Error::io(format!("reading the RAW file at {start}"), e))?;
+            tail.fill(0);
+            if data != expect {
+                problems.push(Problem {
+                    offset: at,
+                    kind: ProblemKind::BlockDiffers { block },
+                });
+            }
+        }
+        Ok((problems, checked))
+    })
+}

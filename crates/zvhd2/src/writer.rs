@@ -1,0 +1,256 @@
+//! Writing a ZVHD2 file from a block source, in the reference's layout.
+
+use std::cell::RefCell;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::codec::{self, Compression};
+use crate::control::Control;
+use crate::error::Error;
+use crate::footer::Footer;
+use crate::layout::{
+    record_len, IndexEntry, RecordHeader, BITMAP_SEG_SIZE, BLOCKS_PER_BITMAP_SEG,
+    DEFAULT_BLOCK_SIZE, ENTRIES_PER_INDEX_SEG, FOOTER_LEN, INDEX_SEG_SIZE, PAGE, RECORD_END,
+    RECORD_HEADER_LEN, RECORD_MAGIC,
+};
+use crate::output::Output;
+use crate::pipeline;
+use crate::source::{BlockData, BlockSource, RawFileSource};
+
+/// How to write a ZVHD2 file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// Block size, a power of two from 1 MiB to 32 MiB. The reference and
+    /// IMS use 2 MiB; other sizes are for tests.
+    pub block_size: u32,
+    /// Block compression (zstd level 3 by default, like the reference).
+    pub compression: Compression,
+    /// Replace an existing output file.
+    pub overwrite: bool,
+    /// Fixed footer uuid (random when `None`); for reproducible output.
+    pub uuid: Option<[u8; 16]>,
+    /// Fixed footer timestamp, seconds since 2000-01-01 UTC (now when `None`).
+    pub timestamp: Option<u32>,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            block_size: DEFAULT_BLOCK_SIZE,
+            compression: Compression::default(),
+            overwrite: false,
+            uuid: None,
+            timestamp: None,
+        }
+    }
+}
+
+/// What the writer produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteSummary {
+    /// The tail footer written.
+    pub footer: Footer,
+    /// Length of the output file.
+    pub file_len: u64,
+}
+
+/// Seconds from the Unix epoch to 2000-01-01 00:00:00 UTC.
+const Y2K: u64 = 946_684_800;
+
+/// Now, in footer timestamp units (seconds since 2000-01-01 UTC).
+pub fn vhd_timestamp_now() -> u32 {
+    let unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs();
+    u32::try_from(unix.saturating_sub(Y2K)).unwrap_or(u32::MAX)
+}
+
+/// Converts the RAW image at `raw` to a ZVHD2 file at `out`.
+pub fn convert_raw(
+    raw: &Path,
+    out: &Path,
+    opts: &WriteOptions,
+    ctl: &Control<'_>,
+) -> Result<WriteSummary, Error> {
+    let source = RawFileSource::open(raw)?;
+    write(&source, out, opts, ctl)
+}
+
+/// Writes the disk `source` describes to a ZVHD2 file at `out`.
+///
+/// Non-zero blocks are compressed on the rayon pool and written in
+/// ascending order by the calling thread with a bounded number of blocks in
+/// flight. The file appears at `out` only when complete and synced; an
+/// error or cancellation leaves nothing behind. Progress is in source bytes.
+pub fn write(
+    source: &dyn BlockSource,
+    out: &Path,
+    opts: &WriteOptions,
+    ctl: &Control<'_>,
+) -> Result<WriteSummary, Error> {
+    let c = opts.compression;
+    if let Compression::Zstd { level } = c {
+        if !(0..=22).contains(&level) {
+            return Err(Error::InvalidOption(format!(
+                "zstd level {level} is not in 0..=22"
+            )));
+        }
+    }
+    write_with(source, out, opts, ctl, &|_, src, dst| {
+        codec::compress(c, src, dst)
+    })
+}
+
+/// Compresses block `n` (first argument) into the vector.
+pub(crate) type CompressFn<'a> = dyn Fn(u64, &[u8], &mut Vec<u8>) -> Result<(), String> + Sync + 'a;
+
+thread_local! {
+    static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// [`write`] with the compressor supplied, so tests can substitute the
+/// reference's payloads and compare layouts byte for byte.
+pub(crate) fn write_with(
+    source: &dyn BlockSource,
+    out: &Path,
+    opts: &WriteOptions,
+    ctl: &Control<'_>,
+    compress: &CompressFn<'_>,
+) -> Result<WriteSummary, Error> {
+    let size = source.size();
+    let uuid = opts
+        .uuid
+        .unwrap_or_else(|| *uuid::Uuid::new_v4().as_bytes());
+    let timestamp = opts.timestamp.unwrap_or_else(vhd_timestamp_now);
+    let head = Footer::new_head(
+        size,
+        opts.block_size,
+        opts.compression.method(),
+        timestamp,
+        uuid,
+    )?;
+    let bs = opts.block_size as usize;
+    let blocks = head.max_blk_num;
+
+    let output = Output::create(out, opts.overwrite)?;
+    let werr = |e| Error::io(format!("writing {}", out.display()), e);
+    let mut w = BufWriter::with_capacity(1 << 20, output.file());
+    let mut pos = 0u64;
+    write_page(&mut w, &head, &mut pos).map_err(werr)?;
+
+    let mut bitmap = vec![0u8; head.bitmap_seg_num as usize * BITMAP_SEG_SIZE as usize];
+    let mut entries: Vec<IndexEntry> = Vec::new();
+    let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+    let pad = [0u8; PAGE as usize];
+    pipeline::ordered(
+        blocks as usize,
+        pipeline::default_in_flight(),
+        ctl,
+        |i| -> Result<Option<Vec<u8>>, Error> {
+            INPUT.with(|cell| {
+                let mut input = cell.borrow_mut();
+                input.resize(bs, 0);
+                let found = source
+                    .read_block(i as u64, bs, &mut input)
+                    .map_err(|e| Error::io(format!("reading block {i} of the source"), e))?;
+                if found == BlockData::Zero {
+                    return Ok(None);
+                }
+                let mut buf = pool
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.pop())
+                    .unwrap_or_default();
+                compress(i as u64, &input, &mut buf).map_err(|detail| Error::Compress {
+                    block: i as u64,
+                    detail,
+                })?;
+                Ok(Some(buf))
+            })
+        },
+        |i, payload| {
+            if let Some(payload) = payload {
+                let len = u32::try_from(payload.len()).map_err(|_| Error::Compress {
+                    block: i as u64,
+                    detail: "payload longer than 4 GiB".into(),
+                })?;
+                let rec = record_len(payload.len() as u64).unwrap_or(u64::MAX);
+                let header = RecordHeader {
+                    magic: RECORD_MAGIC,
+                    payload_len: len,
+                    block: i as u32,
+                };
+                w.write_all(&header.to_bytes()).map_err(werr)?;
+                w.write_all(&payload).map_err(werr)?;
+                let gap = rec as usize - RECORD_HEADER_LEN - payload.len() - RECORD_END.len();
+                w.write_all(&pad[..gap]).map_err(werr)?;
+                w.write_all(&RECORD_END).map_err(werr)?;
+                entries.push(IndexEntry {
+                    offset: pos,
+                    block: i as u32,
+                    len: rec as u32,
+                });
+                pos += rec;
+                if let Some(b) = bitmap.get_mut(i / 8) {
+                    *b |= 1 << (i % 8);
+                }
+                if let Ok(mut p) = pool.lock() {
+                    p.push(payload);
+                }
+            }
+            (ctl.progress)(((i as u64 + 1) * bs as u64).min(size));
+            Ok(())
+        },
+    )?;
+    ctl.check()?;
+
+    let nz = entries.len() as u32;
+    let mut copy = head.clone();
+    copy.non_zero_blk_num = nz;
+    copy.seal();
+    write_page(&mut w, &copy, &mut pos).map_err(werr)?;
+
+    let mut tail = copy.clone();
+    tail.index_seg_num = nz.div_ceil(ENTRIES_PER_INDEX_SEG);
+    tail.index_size = tail.index_seg_num * INDEX_SEG_SIZE;
+    tail.index_seg_size = INDEX_SEG_SIZE;
+    tail.bitmap_seg_num = blocks.div_ceil(BLOCKS_PER_BITMAP_SEG);
+    tail.bitmap_size = tail.bitmap_seg_num * BITMAP_SEG_SIZE;
+    tail.bitmap_seg_size = BITMAP_SEG_SIZE;
+    tail.index_lba = pos;
+    tail.bitmap_lba = pos + u64::from(tail.index_size);
+    tail.seal();
+
+    for e in &entries {
+        w.write_all(&e.to_bytes()).map_err(werr)?;
+    }
+    let mut unused = u64::from(tail.index_size) - entries.len() as u64 * 16;
+    while unused > 0 {
+        let n = unused.min(PAGE) as usize;
+        w.write_all(&pad[..n]).map_err(werr)?;
+        unused -= n as u64;
+    }
+    w.write_all(&bitmap).map_err(werr)?;
+    pos = tail.bitmap_lba + bitmap.len() as u64;
+    write_page(&mut w, &tail, &mut pos).map_err(werr)?;
+    w.flush().map_err(werr)?;
+    drop(w);
+    ctl.check()?;
+    output.finish()?;
+    (ctl.progress)(size);
+    Ok(WriteSummary {
+        footer: tail,
+        file_len: pos,
+    })
+}
+
+/// Writes a footer followed by zero padding to a whole page.
+fn write_page(w: &mut impl Write, f: &Footer, pos: &mut u64) -> std::io::Result<()> {
+    w.write_all(&f.to_bytes())?;
+    w.write_all(&[0u8; PAGE as usize - FOOTER_LEN])?;
+    *pos += PAGE;
+    Ok(())
+}
