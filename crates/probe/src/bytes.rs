@@ -1,8 +1,6 @@
 //! Bounds-checked field access on byte slices. Every accessor returns
 //! `None` (or a default) instead of panicking on short input.
 
-use std::io;
-
 use crate::{DiskRead, ProbeError};
 
 /// `len` bytes at `off`, if they are all inside `b`.
@@ -132,10 +130,4 @@ pub(crate) fn read_in_bounds(
         }
         _ => Ok(None),
     }
-}
-
-/// An error that only means "the bytes are not there".
-#[allow(dead_code)]
-pub(crate) fn is_eof(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::UnexpectedEof
 }

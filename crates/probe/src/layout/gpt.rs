@@ -26,7 +26,7 @@ pub(crate) fn parse(
     anomalies: &mut Vec<String>,
 ) -> Result<Option<GptInfo>, ProbeError> {
     let sectors = disk.size() / ss;
-    if sectors < 3 {
+    if sectors < 2 {
         return Ok(None);
     }
     let last = sectors - 1;
@@ -41,8 +41,13 @@ pub(crate) fn parse(
         }
         _ => last,
     };
-    let mut backup = header_at(disk, ss, backup_lba)?;
-    if backup.is_none() && backup_lba != last {
+    // On a disk too short for a separate backup, LBA 1 is the last LBA:
+    // do not read the primary twice.
+    let mut backup = None;
+    if backup_lba > 1 {
+        backup = header_at(disk, ss, backup_lba)?;
+    }
+    if backup.is_none() && backup_lba != last && last > 1 {
         backup = header_at(disk, ss, last)?;
     }
     let (primary, backup) = match (primary, backup) {
