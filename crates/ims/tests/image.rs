@@ -30,7 +30,9 @@ fn zvhd2(curr_size: u64) -> ImageFacts {
     let mut f = ImageFacts::new("disk.zvhd2", Format::Zvhd2, 3 * GIB);
     f.disk_size = Some(curr_size);
     f.layout = Some(layout(PartitionTable::Gpt));
-    f.layout.as_mut().map(|l| l.has_esp = true);
+    if let Some(l) = f.layout.as_mut() {
+        l.has_esp = true;
+    }
     f
 }
 
@@ -266,7 +268,9 @@ fn zvhd2_min_disk_uses_curr_size() {
 fn damaged_zvhd2() {
     let mut z = zvhd2(40 * GIB);
     z.zvhd2_problem = Some("block index entry 3 points past the end".into());
-    z.layout.as_mut().map(|l| l.has_esp = false);
+    if let Some(l) = z.layout.as_mut() {
+        l.has_esp = false;
+    }
     let got = check_image(
         &z,
         &Intent {
@@ -509,7 +513,9 @@ fn partition_tables_and_boot() {
 #[test]
 fn luks_partition_is_reported() {
     let mut f = raw();
-    f.layout.as_mut().map(|l| l.luks_partitions = vec![2]);
+    if let Some(l) = f.layout.as_mut() {
+        l.luks_partitions = vec![2];
+    }
     let got = check_image(&f, &intent());
     assert_eq!(codes(&got), ["IMAGE-ENCRYPTED"]);
     assert!(got[0].message.contains("partition 2"));
