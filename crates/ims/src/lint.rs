@@ -46,6 +46,8 @@ fn type_name(v: &Value) -> &'static str {
 
 /// Every finding about a request file's text.
 pub fn lint_json(text: &str) -> Vec<Finding> {
+    // Editors on Windows may save a byte-order mark; it is not part of the JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {

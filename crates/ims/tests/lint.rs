@@ -210,6 +210,11 @@ fn syntax_error_has_line_and_column() {
 }
 
 #[test]
+fn byte_order_mark_is_ignored() {
+    assert!(lint_json(&format!("\u{feff}{}", body(r#""min_disk": 40"#))).is_empty());
+}
+
+#[test]
 fn top_level_must_be_an_object() {
     for text in ["[]", "\"x\"", "42", "null"] {
         assert_eq!(
