@@ -15,7 +15,7 @@ pub fn parse_tag_arg(arg: &str) -> Result<(String, String), TagArgError> {
     }
 }
 
-/// Builds an [`ImageRequest`]; validate the result with [`crate::validate`].
+/// Builds an [`ImageRequest`]; validate the result with [`crate::validate()`].
 ///
 /// The builder does not judge values: a bad name still ends up in the request
 /// so that validation can report it with a code.

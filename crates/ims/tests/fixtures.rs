@@ -47,6 +47,7 @@ fn reference_zvhd2_files_are_well_formed() {
         "mixed.zvhd2",
         "mixed-zlib.zvhd2",
         "zeros.zvhd2",
+        "unaligned-size.zvhd2",
     ] {
         let f = facts(name);
         assert_eq!(f.format, Format::Zvhd2, "{name}");
