@@ -280,7 +280,9 @@ impl Job<'_> {
         let g = self.granularity;
         let mut result = TaskResult {
             first_block: task.start / g,
-            data: Vec::with_capacity(usize::try_from((task.end - task.start).div_ceil(g)).ok()?),
+            data: Vec::with_capacity(
+                usize::try_from((task.end - task.start).div_ceil(g)).unwrap_or(0),
+            ),
             crc: Crc::new(),
             hole_bytes: 0,
             zero_bytes_read: 0,
