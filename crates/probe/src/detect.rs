@@ -4,7 +4,7 @@
 //! QCOW2 and another as RAW is how host files leak, cf. CVE-2022-47951 and
 //! CVE-2024-32498).
 
-use crate::bytes::{has, le32};
+use crate::bytes::{has, le16, le32};
 use crate::report::{Format, Signature};
 
 /// How many leading bytes [`detect`] wants: enough for the ISO 9660
@@ -138,6 +138,23 @@ fn tail_signatures(tail: &[u8], file_size: u64) -> Vec<Signature> {
                 format: Format::Zvhd,
                 offset: off,
             });
+        }
+    }
+    // A zip is read from its end: the end-of-central-directory record sits
+    // 22 bytes plus its comment before the end of the file. Matching the
+    // comment length to the distance keeps stray bytes from counting.
+    for rel in (0..tail.len().saturating_sub(21)).rev() {
+        if has(tail, rel, b"PK\x05\x06")
+            && le16(tail, rel + 20).map(usize::from) == Some(tail.len() - rel - 22)
+        {
+            let offset = tail_start + rel as u64;
+            if offset > 0 {
+                out.push(Signature {
+                    format: Format::Zip,
+                    offset,
+                });
+            }
+            break;
         }
     }
     out

@@ -360,6 +360,29 @@ fn qcow2_with_iso_signature_is_ambiguous() {
 }
 
 #[test]
+fn qcow2_that_is_also_a_zip_is_ambiguous() {
+    let mut h = qcow2_header(1 << 30, 0, 0);
+    let mut eocd = b"PK\x05\x06".to_vec();
+    eocd.resize(20, 0);
+    eocd.extend_from_slice(&3u16.to_le_bytes());
+    eocd.extend_from_slice(b"abc");
+    h.extend_from_slice(&eocd);
+    let r = inspect_disk(&h, "x.qcow2").unwrap();
+    assert_eq!(r.ambiguous, vec![Format::Qcow2, Format::Zip]);
+    assert!(r
+        .signatures
+        .iter()
+        .any(|s| s.format == Format::Zip && s.offset == h.len() as u64 - 25));
+
+    // The same record with a comment length that does not reach the end
+    // is not a zip.
+    let n = h.len();
+    h[n - 5] = 9;
+    let r = inspect_disk(&h, "x.qcow2").unwrap();
+    assert!(r.ambiguous.is_empty());
+}
+
+#[test]
 fn vmdk_descriptor_pointing_at_host_files() {
     let text = "# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\n\
                 createType=\"monolithicFlat\"\n\n# Extent description\n\
