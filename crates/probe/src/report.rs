@@ -224,7 +224,7 @@ pub enum ReferenceKind {
     VmdkParent,
     /// VHD differencing disk parent.
     VhdParent,
-    /// VHDX differencing disk parent (name not decoded).
+    /// VHDX differencing disk parent (path from the parent locator).
     VhdxParent,
     /// VDI differencing image parent (by UUID).
     VdiParent,

@@ -438,3 +438,67 @@ fn report_serialises_with_stable_names() {
     assert_eq!(v["layout"]["gpt"]["primary"]["header_crc_ok"], true);
     assert_eq!(v["extension_format"], "raw");
 }
+
+fn utf16le(s: &str) -> Vec<u8> {
+    s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect()
+}
+
+/// A minimal differencing VHDX: file identifier, region table, metadata
+/// table with file parameters (has-parent flag), size and a parent locator.
+#[test]
+fn vhdx_differencing_names_its_parent() {
+    let mut d = vec![0u8; 2 * MIB];
+    put(&mut d, 0, b"vhdxfile");
+    put(&mut d, 8, &utf16le("test"));
+    let rt = 192 * 1024;
+    put(&mut d, rt, b"regi");
+    put(&mut d, rt + 8, &1u32.to_le_bytes());
+    put(
+        &mut d,
+        rt + 16,
+        &guid_bytes("8B7CA206-4790-4B9A-B8FE-575F050F886E"),
+    );
+    let meta = MIB;
+    put(&mut d, rt + 32, &(meta as u64).to_le_bytes());
+    put(&mut d, rt + 40, &(MIB as u32).to_le_bytes());
+    put(&mut d, meta, b"metadata");
+    put(&mut d, meta + 10, &3u16.to_le_bytes());
+    let items = [
+        ("CAA16737-FA36-4D43-B3B6-33F0AA44E76B", 0x10000u32, 8u32),
+        ("2FA54224-CD1B-4876-B211-5DBED83BF4B8", 0x10008, 8),
+        ("A8D35F2D-B30B-454D-ABF7-D3D84834AB0C", 0x10010, 200),
+    ];
+    for (i, (id, off, len)) in items.iter().enumerate() {
+        let e = meta + 32 + i * 32;
+        put(&mut d, e, &guid_bytes(id));
+        put(&mut d, e + 16, &off.to_le_bytes());
+        put(&mut d, e + 20, &len.to_le_bytes());
+    }
+    put(&mut d, meta + 0x10000, &(2u32 << 20).to_le_bytes());
+    put(&mut d, meta + 0x10004, &2u32.to_le_bytes());
+    put(&mut d, meta + 0x10008, &(10u64 << 30).to_le_bytes());
+    // Parent locator: header, one key/value entry, then the strings.
+    let loc = meta + 0x10010;
+    put(&mut d, loc + 18, &1u16.to_le_bytes());
+    let key = utf16le("relative_path");
+    let value = utf16le("..\\base.vhdx");
+    put(&mut d, loc + 20, &40u32.to_le_bytes());
+    put(&mut d, loc + 24, &(40 + key.len() as u32).to_le_bytes());
+    put(&mut d, loc + 28, &(key.len() as u16).to_le_bytes());
+    put(&mut d, loc + 30, &(value.len() as u16).to_le_bytes());
+    put(&mut d, loc + 40, &key);
+    put(&mut d, loc + 40 + key.len(), &value);
+
+    let r = inspect_disk(&d, "diff.vhdx").unwrap();
+    assert_eq!(r.format, Format::Vhdx);
+    assert_eq!(r.virtual_size, Some(10 << 30));
+    let FormatDetail::Vhdx(x) = &r.detail else {
+        panic!()
+    };
+    assert!(x.has_parent);
+    assert_eq!(x.creator, "test");
+    assert_eq!(x.block_size, Some(2 << 20));
+    assert_eq!(r.unsafe_references.len(), 1);
+    assert_eq!(r.unsafe_references[0].kind, ReferenceKind::VhdxParent);
+    assert_eq!(r.unsafe_references[0].target, "..\\base.vhdx");
+}

@@ -14,7 +14,12 @@ const VIRTUAL_DISK_SIZE: &str = "2FA54224-CD1B-4876-B211-5DBED83BF4B8";
 const LOGICAL_SECTOR_SIZE: &str = "8141BF1D-A96F-4709-BA47-F233A8FAAB5F";
 /// The metadata table is 64 KiB at the start of the metadata region.
 const METADATA_TABLE_LEN: usize = 64 * 1024;
+const PARENT_LOCATOR: &str = "A8D35F2D-B30B-454D-ABF7-D3D84834AB0C";
 const HAS_PARENT: u32 = 1 << 1;
+/// A parent locator is a few paths; read no more than this.
+const MAX_LOCATOR: u32 = 64 * 1024;
+/// Keys tried in order for the parent's name.
+const PARENT_KEYS: [&str; 3] = ["relative_path", "absolute_win32_path", "volume_path"];
 
 pub(super) fn describe(disk: &dyn DiskRead, head: &[u8]) -> Result<Described, ProbeError> {
     let mut anomalies = Vec::new();
@@ -26,15 +31,18 @@ pub(super) fn describe(disk: &dyn DiskRead, head: &[u8]) -> Result<Described, Pr
         has_parent: false,
         logical_sector_size: None,
     };
+    let mut parent = None;
     match metadata_table(disk)? {
-        Ok((region_start, table)) => read_items(disk, region_start, &table, &mut info)?,
+        Ok((region_start, table)) => {
+            parent = read_items(disk, region_start, &table, &mut info)?;
+        }
         Err(why) => anomalies.push(why),
     }
     let mut references = Vec::new();
-    if info.has_parent {
+    if info.has_parent || parent.is_some() {
         references.push(ExternalReference {
             kind: ReferenceKind::VhdxParent,
-            target: String::new(),
+            target: parent.unwrap_or_default(),
         });
     }
     Ok(Described {
@@ -85,7 +93,8 @@ fn read_items(
     region_start: u64,
     table: &[u8],
     info: &mut VhdxInfo,
-) -> Result<(), ProbeError> {
+) -> Result<Option<String>, ProbeError> {
+    let mut parent = None;
     let count = usize::from(le16(table, 10).unwrap_or(0).min(2047));
     for i in 0..count {
         let Some(entry) = field(table, 32 + i * 32, 32) else {
@@ -96,6 +105,13 @@ fn read_items(
         let Some(at) = region_start.checked_add(item_off) else {
             continue;
         };
+        if id == PARENT_LOCATOR {
+            let len = le32(entry, 20).unwrap_or(0).min(MAX_LOCATOR);
+            if let Some(item) = read_in_bounds(disk, at, len as usize)? {
+                parent = parent_path(&item);
+            }
+            continue;
+        }
         let Some(value) = read_in_bounds(disk, at, 8)? else {
             continue;
         };
@@ -109,5 +125,27 @@ fn read_items(
             _ => {}
         }
     }
-    Ok(())
+    Ok(parent)
+}
+
+/// The parent's path from a parent locator item: a header (type GUID,
+/// reserved, key/value count) and 12-byte entries pointing at UTF-16LE
+/// keys and values inside the item.
+fn parent_path(item: &[u8]) -> Option<String> {
+    let count = usize::from(le16(item, 18)?);
+    let mut pairs = Vec::new();
+    for i in 0..count.min(256) {
+        let e = field(item, 20 + i * 12, 12)?;
+        let text = |off: usize, len: usize| -> Option<String> {
+            let off = le32(e, off)? as usize;
+            let len = usize::from(le16(e, len)?);
+            Some(utf16(field(item, off, len)?, false))
+        };
+        if let (Some(k), Some(v)) = (text(0, 8), text(4, 10)) {
+            pairs.push((k, v));
+        }
+    }
+    PARENT_KEYS
+        .iter()
+        .find_map(|key| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
 }
