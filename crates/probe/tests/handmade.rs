@@ -502,3 +502,57 @@ fn vhdx_differencing_names_its_parent() {
     assert_eq!(r.unsafe_references[0].kind, ReferenceKind::VhdxParent);
     assert_eq!(r.unsafe_references[0].target, "..\\base.vhdx");
 }
+
+/// A differencing VHD (footer copy at 0, dynamic header at 512 with the
+/// parent's name) and a differencing VDI: both name a parent.
+#[test]
+fn differencing_vhd_and_vdi_are_unsafe() {
+    let mut footer = vec![0u8; 512];
+    put(&mut footer, 0, b"conectix");
+    put(&mut footer, 16, &512u64.to_be_bytes());
+    put(&mut footer, 28, b"qemu");
+    put(&mut footer, 40, &(1u64 << 30).to_be_bytes());
+    put(&mut footer, 48, &(1u64 << 30).to_be_bytes());
+    put(&mut footer, 60, &4u32.to_be_bytes());
+    let sum: u32 = footer.iter().map(|&b| u32::from(b)).sum();
+    put(&mut footer, 64, &(!sum).to_be_bytes());
+    let mut d = vec![0u8; 4096];
+    put(&mut d, 0, &footer);
+    put(&mut d, 512, b"cxsparse");
+    let name: Vec<u8> = "base.vhd"
+        .encode_utf16()
+        .flat_map(|u| u.to_be_bytes())
+        .collect();
+    put(&mut d, 512 + 64, &name);
+    d.extend_from_slice(&footer);
+    let r = inspect_disk(&d, "diff.vhd").unwrap();
+    assert_eq!(r.format, Format::Vhd);
+    let FormatDetail::Vhd(v) = &r.detail else {
+        panic!()
+    };
+    assert_eq!(v.disk_type, imsprep_probe::VhdDiskType::Differencing);
+    assert!(v.checksum_ok && v.footer_at_end && v.footer_at_start);
+    assert_eq!(v.creator_app, "qemu");
+    assert_eq!(r.unsafe_references[0].kind, ReferenceKind::VhdParent);
+    assert_eq!(r.unsafe_references[0].target, "base.vhd");
+    assert!(r.layout.is_none());
+
+    let mut vdi = vec![0u8; 4096];
+    put(&mut vdi, 0x40, &0xbeda_107fu32.to_le_bytes());
+    put(&mut vdi, 0x44, &0x0001_0001u32.to_le_bytes());
+    put(&mut vdi, 0x4c, &4u32.to_le_bytes());
+    put(&mut vdi, 0x170, &(1u64 << 30).to_le_bytes());
+    put(
+        &mut vdi,
+        0x1b8,
+        &guid_bytes("01234567-89AB-CDEF-0123-456789ABCDEF"),
+    );
+    let r = inspect_disk(&vdi, "diff.vdi").unwrap();
+    assert_eq!(r.format, Format::Vdi);
+    assert_eq!(r.virtual_size, Some(1 << 30));
+    assert_eq!(r.unsafe_references[0].kind, ReferenceKind::VdiParent);
+    assert_eq!(
+        r.unsafe_references[0].target,
+        "01234567-89AB-CDEF-0123-456789ABCDEF"
+    );
+}
