@@ -6,12 +6,14 @@
 //! - [`lint_json`]: the same for a JSON file, plus unknown fields and wrong JSON types.
 //! - [`os`]: the known `os_version` strings of Huawei Cloud and Open Telekom Cloud.
 //! - [`image`]: checks of an image file ([`ImageFacts`]) against what the user intends ([`Intent`]).
+//! - [`manifest`]: the upload set's manifest, object names, and checking files against it.
 //! - [`finding`]: [`Finding`] and the catalogue of every finding code ([`CATALOGUE`]).
 
 pub mod builder;
 pub mod finding;
 pub mod image;
 pub mod lint;
+pub mod manifest;
 pub mod model;
 pub mod os;
 pub mod validate;

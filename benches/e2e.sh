@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# End-to-end speed of imsprep against the tools a user would otherwise run,
+# on the same files, in the same run. Prints a table of times and ratios and
+# the peak resident memory of every imsprep command.
+#
+#   benches/e2e.sh                 # 4 GiB disk image, 64 GiB sparse file
+#   DISK_GIB=8 RUNS=5 benches/e2e.sh
+#
+# Needs: hyperfine, qemu-img, zstd, sfdisk, mkfs.vfat, mkfs.ext4, /usr/bin/time
+# (Debian: hyperfine qemu-utils zstd fdisk dosfstools e2fsprogs time).
+set -euo pipefail
+
+DISK_GIB=${DISK_GIB:-4}
+SPARSE_GIB=${SPARSE_GIB:-64}
+RUNS=${RUNS:-3}
+FILL_FROM=${FILL_FROM:-/usr/share}
+WORK=${WORK:-${TMPDIR:-/tmp}/imsprep-e2e}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+
+for tool in hyperfine qemu-img zstd sfdisk mkfs.vfat mkfs.ext4 python3; do
+  command -v "$tool" >/dev/null || { echo "e2e: $tool is missing" >&2; exit 2; }
+done
+[ -x /usr/bin/time ] || { echo "e2e: /usr/bin/time is missing (package time)" >&2; exit 2; }
+
+echo "== building the release binary"
+cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p imsprep-cli
+IMSPREP="$ROOT/target/release/imsprep"
+mkdir -p "$WORK"
+cd "$WORK"
+
+# A realistic system disk: GPT, a 256 MiB ESP (FAT32), an ext4 root filled
+# from the machine's own files, a written-zero region and holes.
+make_disk() {
+  local disk=disk.raw mib=$((DISK_GIB * 1024))
+  [ -f "$disk" ] && [ "$(stat -c %s "$disk")" -eq $((mib << 20)) ] && return
+  echo "== making a ${DISK_GIB} GiB disk image from $FILL_FROM"
+  rm -f "$disk" esp.img root.img
+  truncate -s "${mib}M" "$disk"
+  printf 'label: gpt\nstart=2048, size=524288, type=uefi\nstart=526336, type=linux\n' |
+    sfdisk --quiet "$disk"
+  truncate -s 256M esp.img && mkfs.vfat -F 32 -n ESP esp.img >/dev/null
+  local root_mib=$((mib - 257 - 1))
+  # The root keeps a third of its space for written zeros and holes.
+  truncate -s "$((root_mib * 2 / 3))M" root.img
+  mkfs.ext4 -q -F -d "$FILL_FROM" root.img 2>/dev/null ||
+    mkfs.ext4 -q -F root.img
+  dd if=esp.img of="$disk" bs=1M seek=1 conv=notrunc,sparse status=none
+  dd if=root.img of="$disk" bs=1M seek=257 conv=notrunc,sparse status=none
+  # Allocated zeros: a region a scanner must read to learn it is empty.
+  dd if=/dev/zero of="$disk" bs=1M seek=$((257 + root_mib * 2 / 3)) count=$((root_mib / 6)) \
+    conv=notrunc status=none
+  rm -f esp.img root.img
+}
+
+# A large sparse file: 1 GiB of data in 64 MiB pieces spread over SPARSE_GIB.
+make_sparse() {
+  local f=sparse.raw
+  [ -f "$f" ] && [ "$(stat -c %s "$f")" -eq $((SPARSE_GIB << 30)) ] && return
+  echo "== making a ${SPARSE_GIB} GiB sparse file with 1 GiB of data"
+  rm -f "$f" && truncate -s "${SPARSE_GIB}G" "$f"
+  local step=$((SPARSE_GIB * 1024 / 16))
+  for i in $(seq 0 15); do
+    head -c 64M /dev/urandom | dd of="$f" bs=1M seek=$((i * step)) conv=notrunc status=none
+  done
+}
+
+make_disk
+make_sparse
+echo "== converting the inputs the decompression benchmarks read"
+"$IMSPREP" --quiet convert disk.raw disk.zvhd2 --force >/dev/null
+zstd -q -3 -T0 -f disk.raw -o disk.raw.zst
+echo "== warming the page cache"
+cat disk.raw disk.zvhd2 disk.raw.zst > /dev/null
+
+bench() { # name, then commands (first is imsprep's)
+  local name=$1; shift
+  hyperfine --style basic --runs "$RUNS" --warmup 1 --export-json "$name.json" "$@" >/dev/null 2>&1 ||
+    hyperfine --style basic --runs "$RUNS" --warmup 1 --export-json "$name.json" "$@"
+}
+
+echo "== timing (hyperfine, $RUNS runs each)"
+bench bitmap "$IMSPREP --quiet bitmap disk.raw -o out.mf --force" "cat disk.raw > /dev/null"
+bench map "$IMSPREP --quiet map sparse.raw --json > /dev/null" \
+  "qemu-img map --output=json sparse.raw > /dev/null"
+bench compress "$IMSPREP --quiet convert disk.raw out.zvhd2 --force" \
+  "zstd -q -3 -T0 -f disk.raw -o out.zst" \
+  "qemu-img convert -c -O qcow2 disk.raw out.qcow2"
+bench decompress "$IMSPREP --quiet convert disk.zvhd2 out.raw --force" \
+  "$IMSPREP --quiet verify disk.zvhd2" \
+  "zstd -q -d -T0 -f disk.raw.zst -o out.zstd.raw"
+# The read bound of the sparse map: its 1 GiB of data read once.
+head -c 1G /dev/urandom > data1g.bin && cat data1g.bin > /dev/null
+bench read1g "cat data1g.bin > /dev/null"
+
+echo "== peak resident memory (/usr/bin/time -v)"
+rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident/ {print $2}'; }
+{
+  echo "bitmap $(rss "$IMSPREP" --quiet bitmap disk.raw -o out.mf --force)"
+  echo "map_sparse $(rss "$IMSPREP" --quiet map sparse.raw --json)"
+  echo "bitmap_sparse $(rss "$IMSPREP" --quiet bitmap sparse.raw -o sparse.mf --force)"
+  echo "convert_to_zvhd2 $(rss "$IMSPREP" --quiet convert disk.raw out.zvhd2 --force)"
+  echo "convert_to_raw $(rss "$IMSPREP" --quiet convert disk.zvhd2 out.raw --force)"
+  echo "verify $(rss "$IMSPREP" --quiet verify disk.zvhd2)"
+  echo "inspect $(rss "$IMSPREP" --quiet inspect disk.raw)"
+} > rss.txt
+
+python3 - "$DISK_GIB" <<'PY'
+import json, os, sys
+def mean(name, i): return json.load(open(f"{name}.json"))["results"][i]["mean"]
+def row(label, a, b, note=""):
+    print(f"| {label} | {a:.2f} s | {b:.2f} s | {a / b:.2f}x | {note}")
+size = os.path.getsize("disk.raw") / 1e6
+print(f"\nDisk image: {size:.0f} MB ({os.path.getsize('disk.zvhd2') / 1e6:.0f} MB as ZVHD2); "
+      f"sparse file: {os.path.getsize('sparse.raw') / 2**30:.0f} GiB, 1 GiB of data.\n")
+print("| imsprep command | imsprep | baseline | ratio | baseline |")
+print("|---|---|---|---|---|")
+row("bitmap disk.raw", mean("bitmap", 0), mean("bitmap", 1), "cat > /dev/null")
+row("map sparse.raw", mean("map", 0), mean("map", 1) + mean("read1g", 0),
+    "qemu-img map + reading 1 GiB")
+row("convert RAW->ZVHD2", mean("compress", 0), mean("compress", 1), "zstd -3 -T0")
+row("convert RAW->ZVHD2", mean("compress", 0), mean("compress", 2), "qemu-img convert -c -O qcow2")
+row("convert ZVHD2->RAW", mean("decompress", 0), mean("decompress", 2), "zstd -d -T0")
+row("verify ZVHD2", mean("decompress", 1), mean("decompress", 2), "zstd -d -T0")
+c = mean("compress", 0)
+print(f"\nRAW->ZVHD2 throughput: {size / c:.0f} MB/s of disk image.\n")
+print("| command | peak RSS |")
+print("|---|---|")
+for line in open("rss.txt"):
+    name, kib = line.split()
+    print(f"| {name} | {int(kib) / 1024:.0f} MiB |")
+PY

@@ -1,0 +1,283 @@
+//! The command line: every command, argument and flag, and nothing else.
+//!
+//! Kept apart from the code that runs the commands so that `--help`, shell
+//! completions and the tests all read one definition.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    success: the image or request is fit for fast import
+  1    the image, bitmap or request has errors (they are listed)
+  2    usage error: a wrong command, flag or value
+  3    I/O or internal failure (a file could not be read or written)
+  130  interrupted (Ctrl-C or SIGTERM); no partial output is left";
+
+/// Prepare and check disk images for Huawei Cloud IMS fast import, offline.
+#[derive(Debug, Parser)]
+#[command(name = "imsprep", version, about, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// No progress bar (it is drawn only when stderr is a terminal anyway).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Tell what an image file is: format, sizes, partitions, file systems, findings.
+    Inspect(InspectArgs),
+    /// Show which ranges of an image hold data, judged by content (like `qemu-img map`).
+    Map(MapArgs),
+    /// Write the bitmap file (.mf) that a RAW image needs for fast import.
+    Bitmap(BitmapArgs),
+    /// Convert RAW to ZVHD2, or ZVHD2 back to RAW (the direction follows the input's content).
+    Convert(ConvertArgs),
+    /// Check a ZVHD2 file deeply, a RAW against its bitmap, or an upload set against its manifest.
+    Verify(VerifyArgs),
+    /// Print a quick-import request body built from flags.
+    Request(RequestArgs),
+    /// Check a request body (JSON file) against the service's rules.
+    Lint(LintArgs),
+    /// From a disk image to a checked, ready-to-upload set in one step.
+    Prepare(PrepareArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+/// Where the image is going, as far as the image checks care.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// Image type: system disk of a VM (ECS) or bare-metal server (BMS), or a data disk.
+    #[arg(long = "type", value_enum, default_value_t = ImageType::Ecs)]
+    pub image_type: ImageType,
+    /// CPU architecture of the guest; arm boots with UEFI only.
+    #[arg(long, value_enum, default_value_t = Arch::X86)]
+    pub arch: Arch,
+    /// Boot firmware the image expects (default: bios on x86, uefi on arm).
+    #[arg(long, value_enum)]
+    pub firmware: Option<Firmware>,
+}
+
+/// `imsprep inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The image file.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Print the report as JSON (fields documented in docs/inspect.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `imsprep map`.
+#[derive(Debug, Args)]
+pub struct MapArgs {
+    /// The image file (RAW; a ZVHD2 is mapped by its own bitmap).
+    pub image: PathBuf,
+    /// Block size of the map: bytes, or with a binary suffix (4K, 2M); a power of two from 4K to 32M.
+    #[arg(long, short, default_value = "2M")]
+    pub granularity: String,
+    /// Print a JSON array of {"start", "length", "data"} ranges.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `imsprep bitmap`.
+#[derive(Debug, Args)]
+pub struct BitmapArgs {
+    /// The RAW image.
+    pub image: PathBuf,
+    /// Where to write the bitmap (default: the image's path with `.mf` for its extension).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Block size of the bitmap: bytes, or with a binary suffix (4K, 2M).
+    #[arg(long, short, default_value = "2M")]
+    pub granularity: String,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `imsprep convert`.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The input image: RAW or ZVHD2, told apart by content.
+    pub input: PathBuf,
+    /// The output file.
+    pub output: PathBuf,
+    /// zstd compression level for RAW -> ZVHD2 (1-19; 3 is what Huawei's tool writes).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
+    pub level: i32,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `imsprep verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A ZVHD2 file to check deeply, or a RAW image with --bitmap (not needed with --manifest).
+    #[arg(required_unless_present = "manifest")]
+    pub file: Option<PathBuf>,
+    /// Also compare every block of the ZVHD2 with this RAW image.
+    #[arg(long, conflicts_with_all = ["bitmap", "manifest"])]
+    pub against: Option<PathBuf>,
+    /// Check that this bitmap file matches the RAW image FILE.
+    #[arg(long, conflicts_with = "manifest")]
+    pub bitmap: Option<PathBuf>,
+    /// Re-check the sizes and CRC-32s of an upload set written by `prepare`.
+    #[arg(long, conflicts_with = "file")]
+    pub manifest: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Fields of a quick-import request, shared by `request` and `prepare`.
+#[derive(Debug, Clone, Args)]
+pub struct RequestFields {
+    /// Image name: 1-128 letters, digits, spaces, `-`, `_`, `.`.
+    #[arg(long)]
+    pub name: String,
+    /// OS version string of a system-disk image, e.g. "Ubuntu 22.04 server 64bit".
+    #[arg(long, conflicts_with = "os_type")]
+    pub os_version: Option<String>,
+    /// OS type of a data-disk image: Linux or Windows (implies --type DataImage).
+    #[arg(long)]
+    pub os_type: Option<String>,
+    /// Image description (at most 1024 characters).
+    #[arg(long)]
+    pub description: Option<String>,
+    /// A tag KEY=VALUE (repeatable).
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Enterprise project ID ("0" is the default project).
+    #[arg(long)]
+    pub enterprise_project_id: Option<String>,
+    /// License type of a Windows image: platform or byol.
+    #[arg(long)]
+    pub license_type: Option<String>,
+}
+
+/// `imsprep request`.
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    #[command(flatten)]
+    pub fields: RequestFields,
+    /// Where the image is in object storage: BUCKET:OBJECT.
+    #[arg(long)]
+    pub image_url: String,
+    /// Smallest system disk in GiB (1-1024); filled in from --image when omitted.
+    #[arg(long, required_unless_present = "image")]
+    pub min_disk: Option<u32>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// The image file, to fill in and check min_disk.
+    #[arg(long)]
+    pub image: Option<PathBuf>,
+}
+
+/// `imsprep lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// The request body, a JSON file ("-" for standard input).
+    pub request: PathBuf,
+    /// Also check the request against this image file.
+    #[arg(long)]
+    pub image: Option<PathBuf>,
+    /// Print the findings as a JSON array.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `imsprep prepare`.
+#[derive(Debug, Args)]
+pub struct PrepareArgs {
+    /// The disk image: RAW or ZVHD2.
+    pub image: PathBuf,
+    #[command(flatten)]
+    pub fields: RequestFields,
+    /// The object-storage bucket the files will be uploaded to.
+    #[arg(long)]
+    pub bucket: String,
+    /// Folder inside the bucket for the objects (no spaces).
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// Output folder (default: ./STEM.upload/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Convert a RAW image to ZVHD2 instead of writing a bitmap for it.
+    #[arg(long)]
+    pub zvhd2: bool,
+    /// Hard-link the RAW image into the output folder (same file system only).
+    #[arg(long)]
+    pub link: bool,
+    /// Smallest system disk in GiB; default: the smallest that covers the disk.
+    #[arg(long)]
+    pub min_disk: Option<u32>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// zstd compression level with --zvhd2.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
+    pub level: i32,
+    /// Replace existing files in the output folder.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `imsprep completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Image type as the request's `type` field names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImageType {
+    /// System disk of an elastic cloud server.
+    #[value(name = "ECS", alias = "ecs")]
+    Ecs,
+    /// System disk of a bare-metal server.
+    #[value(name = "BMS", alias = "bms")]
+    Bms,
+    /// A data disk.
+    #[value(name = "DataImage", alias = "dataimage", alias = "data")]
+    DataImage,
+}
+
+/// Guest CPU architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Arch {
+    /// x86-64.
+    X86,
+    /// AArch64.
+    Arm,
+}
+
+/// Boot firmware.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Firmware {
+    /// Legacy BIOS boot.
+    Bios,
+    /// UEFI boot.
+    Uefi,
+}

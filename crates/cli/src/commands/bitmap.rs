@@ -1,0 +1,66 @@
+//! `imsprep bitmap`: write the `.mf` bitmap file of a RAW image.
+
+use anyhow::Context;
+use imsprep_scan::{bitmap_path_for, write_bitmap, Bitmap};
+use serde::Serialize;
+
+use super::scan_image::{granularity, scan_with_progress};
+use crate::args::BitmapArgs;
+use crate::exit::{Outcome, UsageError};
+use crate::output::{human_size, print_json};
+use crate::progress::Session;
+
+/// What `bitmap --json` prints.
+#[derive(Serialize)]
+struct BitmapReport {
+    image: String,
+    bitmap: String,
+    image_size: u64,
+    granularity: u64,
+    blocks: u64,
+    data_blocks: u64,
+    image_crc32: Option<String>,
+}
+
+/// Scans the image and writes its bitmap file.
+pub fn run(args: BitmapArgs, session: &Session) -> anyhow::Result<Outcome> {
+    let granularity = granularity(&args.granularity)?;
+    let output = args.output.unwrap_or_else(|| bitmap_path_for(&args.image));
+    if !args.force && output.exists() {
+        return Err(UsageError(format!(
+            "{} exists; pass --force to replace it",
+            output.display()
+        ))
+        .into());
+    }
+    let scan = scan_with_progress(session, &args.image, granularity, true)?;
+    let bitmap = Bitmap {
+        map: scan.map,
+        image_crc32: scan.crc32,
+    };
+    write_bitmap(&output, &bitmap, args.force)
+        .with_context(|| format!("writing {}", output.display()))?;
+    let report = BitmapReport {
+        image: args.image.display().to_string(),
+        bitmap: output.display().to_string(),
+        image_size: bitmap.map.image_size(),
+        granularity,
+        blocks: bitmap.map.block_count(),
+        data_blocks: bitmap.map.data_block_count(),
+        image_crc32: bitmap.image_crc32.map(|crc| format!("{crc:08x}")),
+    };
+    if args.json {
+        print_json(&report)?;
+    } else {
+        println!(
+            "wrote {}: {} of {} blocks of {} hold data (image {}, CRC-32 {})",
+            report.bitmap,
+            report.data_blocks,
+            report.blocks,
+            human_size(granularity),
+            human_size(report.image_size),
+            report.image_crc32.as_deref().unwrap_or("-"),
+        );
+    }
+    Ok(Outcome::Clean)
+}

@@ -1,0 +1,40 @@
+//! From command-line target flags to the libraries' intent.
+
+use imsprep_ims::{Architecture, Firmware, ImageType, Intent};
+
+use crate::args::{self, TargetArgs};
+
+/// The intent the flags express.
+pub fn intent(target: &TargetArgs) -> Intent {
+    Intent {
+        image_type: image_type(target.image_type),
+        architecture: architecture(target.arch),
+        firmware: target.firmware.map(firmware),
+        ..Intent::default()
+    }
+}
+
+/// The request's image type.
+pub fn image_type(value: args::ImageType) -> ImageType {
+    match value {
+        args::ImageType::Ecs => ImageType::Ecs,
+        args::ImageType::Bms => ImageType::Bms,
+        args::ImageType::DataImage => ImageType::DataImage,
+    }
+}
+
+/// The request's architecture.
+pub fn architecture(value: args::Arch) -> Architecture {
+    match value {
+        args::Arch::X86 => Architecture::X86,
+        args::Arch::Arm => Architecture::Arm,
+    }
+}
+
+/// The request's firmware type.
+pub fn firmware(value: args::Firmware) -> Firmware {
+    match value {
+        args::Firmware::Bios => Firmware::Bios,
+        args::Firmware::Uefi => Firmware::Uefi,
+    }
+}

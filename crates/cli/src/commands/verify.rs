@@ -1,0 +1,109 @@
+//! `imsprep verify`: a ZVHD2 file deeply, a RAW against its bitmap, or an
+//! upload set against its manifest.
+
+use std::path::Path;
+
+use anyhow::Context;
+use imsprep_zvhd2::{verify, Control, VerifyOptions};
+use serde::Serialize;
+
+use super::{verify_bitmap, verify_manifest};
+use crate::args::VerifyArgs;
+use crate::exit::{Outcome, UsageError};
+use crate::output::print_json;
+use crate::progress::Session;
+
+/// Picks the check the flags ask for.
+pub fn run(args: VerifyArgs, session: &Session) -> anyhow::Result<Outcome> {
+    if let Some(manifest) = &args.manifest {
+        return verify_manifest::run(session, manifest, args.json);
+    }
+    let file = args
+        .file
+        .as_deref()
+        .ok_or_else(|| UsageError("name the file to verify".into()))?;
+    if let Some(bitmap) = &args.bitmap {
+        return verify_bitmap::run(session, file, bitmap, args.json);
+    }
+    run_zvhd2(session, file, args.against.as_deref(), args.json)
+}
+
+/// One problem as `verify --json` prints it.
+#[derive(Serialize)]
+struct ProblemLine {
+    offset: u64,
+    message: String,
+}
+
+/// What `verify --json` prints for a ZVHD2 file.
+#[derive(Serialize)]
+struct Zvhd2Report {
+    file: String,
+    against: Option<String>,
+    sound: bool,
+    orig_size: u64,
+    curr_size: u64,
+    records_checked: u64,
+    blocks_compared: u64,
+    problems: Vec<ProblemLine>,
+}
+
+/// Checks every structure and record of a ZVHD2 file.
+pub fn run_zvhd2(
+    session: &Session,
+    file: &Path,
+    against: Option<&Path>,
+    json: bool,
+) -> anyhow::Result<Outcome> {
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("reading {}", file.display()))?
+        .len();
+    let bar = session.bar("verifying", size);
+    let control = Control {
+        progress: &|done| bar.set(done),
+        cancel: session.cancel_flag(),
+    };
+    let report = verify(file, &VerifyOptions { against }, &control)
+        .with_context(|| format!("verifying {}", file.display()))?;
+    drop(bar);
+    let out = Zvhd2Report {
+        file: file.display().to_string(),
+        against: against.map(|p| p.display().to_string()),
+        sound: report.is_ok(),
+        orig_size: report.footer.orig_size,
+        curr_size: report.footer.curr_size,
+        records_checked: report.records_checked,
+        blocks_compared: report.blocks_compared,
+        problems: report
+            .problems
+            .iter()
+            .map(|p| ProblemLine {
+                offset: p.offset,
+                message: p.to_string(),
+            })
+            .collect(),
+    };
+    if json {
+        print_json(&out)?;
+    } else {
+        for problem in &out.problems {
+            println!("{}: {}", out.file, problem.message);
+        }
+        let compared = match &out.against {
+            Some(raw) => format!(", {} blocks compared with {raw}", out.blocks_compared),
+            None => String::new(),
+        };
+        let verdict = if out.sound { "sound" } else { "NOT sound" };
+        println!(
+            "{}: {verdict}: {} records checked{compared}, {} problems",
+            out.file,
+            out.records_checked,
+            out.problems.len()
+        );
+    }
+    Ok(if out.sound {
+        Outcome::Clean
+    } else {
+        Outcome::Problems
+    })
+}
