@@ -26,7 +26,7 @@ pub fn data_extents(file: &File, len: u64) -> io::Result<Vec<Extent>> {
             Err(Errno::NXIO) => break,
             Err(Errno::INVAL | Errno::NOTSUP | Errno::OPNOTSUPP) if pos == 0 => {
                 #[allow(clippy::single_range_in_vec_init)]
-                return Ok(vec![0..len]);
+                return Ok(vec![Extent { start: 0, end: len }]);
             }
             Err(e) => return Err(e.into()),
         };
