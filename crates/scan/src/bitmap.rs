@@ -224,6 +224,7 @@ pub fn write_bitmap(path: &Path, bitmap: &Bitmap, overwrite: bool) -> Result<(),
     let mut temp = tempfile::Builder::new()
         .prefix(".imsprep-mf-")
         .suffix(".tmp")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .tempfile_in(dir)
         .map_err(io("create a temporary file"))?;
     temp.write_all(&encode(bitmap))
