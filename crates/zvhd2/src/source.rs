@@ -79,7 +79,7 @@ impl BlockSource for RawFileSource {
         let buf = buf.get_mut(..block_size).ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "buffer shorter than a block")
         })?;
-        let start = index.checked_mul(block_size as u64).unwrap_or(u64::MAX);
+        let start = index.saturating_mul(block_size as u64);
         if start >= self.len {
             return Ok(BlockData::Zero);
         }
