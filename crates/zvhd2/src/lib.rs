@@ -4,7 +4,7 @@
 //! reference driver: [`Footer`] decodes and checks the 512-byte footer,
 //! [`Reader`] gives random access to the virtual disk, [`to_raw`] turns a
 //! ZVHD2 back into a RAW image, [`verify`] checks every structure and
-//! payload and reports all problems, and [`write`] / [`convert_raw`] build
+//! payload and reports all problems, and [`write()`] / [`convert_raw`] build
 //! a ZVHD2 from any [`BlockSource`] (a RAW file: [`RawFileSource`]).
 //!
 //! The layout is described in `docs/zvhd2.md` of the repository.
