@@ -34,6 +34,8 @@ impl Output {
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(".tmp")
+            // The usual umask-based mode, not tempfile's private 0600.
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
             .tempfile_in(dir)
             .map_err(|e| Error::io(format!("creating a temporary file in {}", dir.display()), e))?;
         Ok(Output {
