@@ -54,9 +54,10 @@ pub enum Command {
 /// Where the image is going, as far as the image checks care.
 #[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
-    /// Image type: system disk of a VM (ECS) or bare-metal server (BMS), or a data disk.
-    #[arg(long = "type", value_enum, default_value_t = ImageType::Ecs)]
-    pub image_type: ImageType,
+    /// Image type: system disk of a VM (ECS) or bare-metal server (BMS), or a data disk
+    /// [default: ECS, or DataImage with --os-type].
+    #[arg(long = "type", value_enum)]
+    pub image_type: Option<ImageType>,
     /// CPU architecture of the guest; arm boots with UEFI only.
     #[arg(long, value_enum, default_value_t = Arch::X86)]
     pub arch: Arch,

@@ -19,6 +19,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8], force: bool) -> anyhow::Resul
     let mut tmp = tempfile::Builder::new()
         .prefix(".imsprep-")
         .suffix(".tmp")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
     tmp.write_all(bytes)

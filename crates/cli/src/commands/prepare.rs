@@ -13,7 +13,7 @@ use anyhow::{bail, Context};
 use imsprep_ims::manifest::{
     bitmap_object_for, crc32_hex, object_name, FileRole, Manifest, ManifestFile,
 };
-use imsprep_ims::{has_errors, smallest_min_disk, validate, Finding, ImageRequest};
+use imsprep_ims::{has_errors, smallest_min_disk, validate, Code, Finding, ImageRequest};
 use imsprep_probe::Format;
 use imsprep_scan::{write_bitmap, Bitmap, DEFAULT_GRANULARITY};
 use imsprep_zvhd2::{convert_raw, verify, Compression, Control, VerifyOptions, WriteOptions};
@@ -23,7 +23,7 @@ use super::findings;
 use super::inspect::inspection;
 use super::request::build;
 use super::scan_image::scan_with_progress;
-use super::target::intent;
+use super::target::{intent, with_fields};
 use crate::args::PrepareArgs;
 use crate::exit::{Outcome, UsageError};
 use crate::output::{human_size, print_json, write_atomically};
@@ -67,7 +67,8 @@ pub fn run(args: PrepareArgs, session: &Session) -> anyhow::Result<Outcome> {
         .ok_or_else(|| UsageError(format!("{} is not a file", args.image.display())))?;
 
     // Quick checks: what the file is, and whether the request would pass.
-    let mut wanted = intent(&args.target);
+    let target = with_fields(&args.target, &args.fields);
+    let mut wanted = intent(&target);
     let probe = inspection(&args.image, &wanted)?;
     let plan = match (probe.file.format, args.zvhd2) {
         (Format::Raw, false) => Some(Plan::RawWithBitmap),
@@ -90,14 +91,19 @@ pub fn run(args: PrepareArgs, session: &Session) -> anyhow::Result<Outcome> {
         .min_disk
         .unwrap_or_else(|| disk_size.map_or(1, smallest_min_disk));
     let image_url = format!("{}:{}", args.bucket, names.image_object);
-    let request = build(&args.fields, &args.target, &image_url, min_disk)?;
+    let request = build(&args.fields, &target, &image_url, min_disk)?;
     let mut all = probe.findings;
+    if plan == Some(Plan::ConvertToZvhd2) {
+        // What a RAW upload needs (a bitmap, whole sectors) does not concern
+        // the ZVHD2 that is uploaded instead: the conversion pads the disk.
+        all.retain(|f| !RAW_UPLOAD_ONLY.contains(&f.code));
+    }
     all.extend(validate(&request));
     let (Some(plan), Some(disk_size)) = (plan, disk_size) else {
-        return stop(&all, "the image cannot be prepared");
+        return stop(&all, "the image cannot be prepared", args.json);
     };
     if has_errors(&all) {
-        return stop(&all, "nothing was written");
+        return stop(&all, "nothing was written", args.json);
     }
     let targets = targets(&names, plan);
     refuse_existing(&targets, args.force)?;
@@ -148,9 +154,30 @@ pub fn run(args: PrepareArgs, session: &Session) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-fn stop(all: &[Finding], what: &str) -> anyhow::Result<Outcome> {
-    findings::print(all);
-    println!("{what} ({})", findings::tally(all));
+/// Findings about uploading the RAW file itself.
+const RAW_UPLOAD_ONLY: [Code; 3] = [
+    Code::ImageRawNeedsBitmap,
+    Code::ImageRawAlignment,
+    Code::ImageBitmapName,
+];
+
+/// What `prepare --json` prints when it writes nothing.
+#[derive(Serialize)]
+struct Refusal<'a> {
+    prepared: bool,
+    findings: &'a [Finding],
+}
+
+fn stop(all: &[Finding], what: &str, json: bool) -> anyhow::Result<Outcome> {
+    if json {
+        print_json(&Refusal {
+            prepared: false,
+            findings: all,
+        })?;
+    } else {
+        findings::print(all);
+        println!("{what} ({})", findings::tally(all));
+    }
     Ok(Outcome::Problems)
 }
 

@@ -3,17 +3,18 @@
 use imsprep_ims::{has_errors, validate, Finding, ImageRequest, RequestBuilder};
 
 use super::inspect::inspection;
-use super::target::{architecture, firmware, image_type, intent};
+use super::target::{architecture, firmware, image_type, intent, with_fields};
 use crate::args::{RequestArgs, RequestFields, TargetArgs};
 use crate::exit::{Outcome, UsageError};
 
 /// Builds, checks and prints the request. The JSON goes to stdout only when
 /// it has no errors; findings go to stderr so stdout stays a clean body.
 pub fn run(args: RequestArgs) -> anyhow::Result<Outcome> {
+    let target = with_fields(&args.target, &args.fields);
     let mut image_findings = Vec::new();
     let mut min_disk = args.min_disk;
     if let Some(image) = &args.image {
-        let mut target_intent = intent(&args.target);
+        let mut target_intent = intent(&target);
         target_intent.min_disk = args.min_disk;
         target_intent.image_object = args
             .image_url
@@ -25,13 +26,14 @@ pub fn run(args: RequestArgs) -> anyhow::Result<Outcome> {
     }
     let min_disk =
         min_disk.ok_or_else(|| UsageError("give --min-disk, or --image to compute it".into()))?;
-    let request = build(&args.fields, &args.target, &args.image_url, min_disk)?;
+    let request = build(&args.fields, &target, &args.image_url, min_disk)?;
     let mut all = validate(&request);
     all.extend(image_findings);
     report(&request, &all)
 }
 
-/// The request for `fields`, `target`, `image_url` and `min_disk`.
+/// The request for `fields`, `target` (already through
+/// [`with_fields`]), `image_url` and `min_disk`.
 pub fn build(
     fields: &RequestFields,
     target: &TargetArgs,
@@ -39,7 +41,9 @@ pub fn build(
     min_disk: u32,
 ) -> anyhow::Result<ImageRequest> {
     let mut builder = RequestBuilder::new(&fields.name, image_url, min_disk)
-        .image_type(image_type(target.image_type))
+        .image_type(image_type(
+            target.image_type.unwrap_or(crate::args::ImageType::Ecs),
+        ))
         .architecture(architecture(target.arch));
     if let Some(version) = &fields.os_version {
         builder = builder.os_version(version);

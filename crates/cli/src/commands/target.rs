@@ -2,16 +2,26 @@
 
 use imsprep_ims::{Architecture, Firmware, ImageType, Intent};
 
-use crate::args::{self, TargetArgs};
+use crate::args::{self, RequestFields, TargetArgs};
 
 /// The intent the flags express.
 pub fn intent(target: &TargetArgs) -> Intent {
     Intent {
-        image_type: image_type(target.image_type),
+        image_type: image_type(target.image_type.unwrap_or(args::ImageType::Ecs)),
         architecture: architecture(target.arch),
         firmware: target.firmware.map(firmware),
         ..Intent::default()
     }
+}
+
+/// The target flags with `--type` filled in: `--os-type` only makes sense
+/// for a data disk, so it implies `--type DataImage` unless a type was given.
+pub fn with_fields(target: &TargetArgs, fields: &RequestFields) -> TargetArgs {
+    let mut target = target.clone();
+    if target.image_type.is_none() && fields.os_type.is_some() {
+        target.image_type = Some(args::ImageType::DataImage);
+    }
+    target
 }
 
 /// The request's image type.
