@@ -73,6 +73,15 @@ fn classify(err: &anyhow::Error) -> u8 {
         if cause.is::<BadInput>() {
             return PROBLEMS;
         }
+        if let Some(scan) = cause.downcast_ref::<imsprep_scan::ScanError>() {
+            // Another process writing the image is no fault of the image.
+            if matches!(
+                scan,
+                imsprep_scan::ScanError::Locked { .. } | imsprep_scan::ScanError::Changed { .. }
+            ) {
+                return FAILURE;
+            }
+        }
         if let Some(io) = cause.downcast_ref::<io::Error>() {
             // A file that ends early or holds nonsense is a bad image, not a
             // failing disk.
@@ -98,6 +107,18 @@ mod tests {
         assert_eq!(classify(&denied), FAILURE);
         let short = anyhow::Error::new(io::Error::from(io::ErrorKind::UnexpectedEof));
         assert_eq!(classify(&short), PROBLEMS);
+    }
+
+    #[test]
+    fn an_image_being_written_is_an_io_failure() {
+        let locked = anyhow::Error::new(imsprep_scan::ScanError::Locked {
+            path: "a.raw".into(),
+        })
+        .context("scanning a.raw");
+        assert_eq!(classify(&locked), FAILURE);
+        let not_a_file =
+            anyhow::Error::new(imsprep_scan::ScanError::NotAFile { path: "dir".into() });
+        assert_eq!(classify(&not_a_file), PROBLEMS);
     }
 
     #[test]

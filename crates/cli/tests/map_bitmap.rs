@@ -200,3 +200,24 @@ fn bitmap_is_named_after_the_image_and_verifies() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn bitmap_never_replaces_its_input() {
+    // An image named like a bitmap is its own default output path.
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("odd.mf");
+    sparse_file(&image, 4 * MIB, &[(0, MIB)], 6);
+    let before = print(&image);
+    for force in [&[][..], &["--force"]] {
+        let out = imsprep()
+            .arg("bitmap")
+            .args(force)
+            .arg(s(&image))
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 2, "{out:?}");
+        assert_one_error_line(&out.stderr, "is the input file");
+        assert_eq!(print(&image), before);
+        assert_eq!(names(dir.path()), ["odd.mf"]);
+    }
+}

@@ -449,3 +449,58 @@ fn a_second_run_needs_force() {
     assert_eq!(print(&raw), input);
     assert_eq!(code(&verify_manifest(&set)), 0);
 }
+
+#[test]
+fn link_puts_the_image_in_the_set_but_never_replaces_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    fs::create_dir(&set).unwrap();
+    let raw = set.join("d.raw");
+    sparse_file(&raw, 8 * MIB, &[(0, MIB)], 12);
+    let before = print(&raw);
+    let args = ["--name", "d", "--os-type", "Linux", "--bucket", BUCKET];
+    // The image already is where --link would put it: with or without
+    // --force, it is refused and left alone.
+    for force in [false, true] {
+        let mut cmd = imsprep();
+        cmd.args(["prepare", s(&raw), "--link", "--out", s(&set)])
+            .args(args);
+        if force {
+            cmd.arg("--force");
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(code(&out), 2, "{out:?}");
+        assert_one_error_line(&out.stderr, "is the input file");
+        assert_eq!(names(&set), ["d.raw"]);
+        assert_eq!(print(&raw), before);
+    }
+
+    // Into another folder: a hard link, named in the manifest by its
+    // place in the set; --force replaces the link, not the image.
+    let other = dir.path().join("other");
+    for force in [false, true] {
+        let mut cmd = imsprep();
+        cmd.args(["prepare", s(&raw), "--link", "--out", s(&other)])
+            .args(args);
+        if force {
+            cmd.arg("--force");
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(code(&out), 0, "{out:?}");
+        assert_eq!(
+            names(&other),
+            ["d.mf", "d.raw", "manifest.json", "request.json"]
+        );
+        let manifest = read_json(&other.join("manifest.json"));
+        check_entry(
+            &manifest["files"][0],
+            &other,
+            "image",
+            &other.join("d.raw"),
+            "d.raw",
+            "d.raw",
+        );
+        assert_eq!(print(&raw), before);
+        assert_eq!(code(&verify_manifest(&other)), 0);
+    }
+}

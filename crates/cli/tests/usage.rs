@@ -163,3 +163,20 @@ fn a_closed_stdout_is_no_panic() {
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{out:?}");
 }
+
+#[test]
+fn an_image_locked_by_a_writer_is_an_io_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("busy.raw");
+    sparse_file(&raw, 4 * MIB, &[(0, MIB)], 1);
+    let file = fs::File::open(&raw).unwrap();
+    // SAFETY: flock on a descriptor this test owns for the whole call.
+    let rc = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) };
+    assert_eq!(rc, 0);
+    let out = imsprep().args(["bitmap", s(&raw)]).output().unwrap();
+    assert_eq!(code(&out), 3, "{out:?}");
+    assert_one_error_line(&out.stderr, "lock");
+    assert_eq!(names(dir.path()), ["busy.raw"]);
+    drop(file);
+    imsprep().args(["bitmap", s(&raw)]).assert().code(0);
+}

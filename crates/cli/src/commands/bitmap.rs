@@ -4,9 +4,10 @@ use anyhow::Context;
 use imsprep_scan::{bitmap_path_for, write_bitmap, Bitmap};
 use serde::Serialize;
 
+use super::guard::output_allowed;
 use super::scan_image::{granularity, scan_with_progress};
 use crate::args::BitmapArgs;
-use crate::exit::{Outcome, UsageError};
+use crate::exit::Outcome;
 use crate::output::{human_size, print_json};
 use crate::progress::Session;
 
@@ -26,13 +27,8 @@ struct BitmapReport {
 pub fn run(args: BitmapArgs, session: &Session) -> anyhow::Result<Outcome> {
     let granularity = granularity(&args.granularity)?;
     let output = args.output.unwrap_or_else(|| bitmap_path_for(&args.image));
-    if !args.force && output.exists() {
-        return Err(UsageError(format!(
-            "{} exists; pass --force to replace it",
-            output.display()
-        ))
-        .into());
-    }
+    // An image named `x.mf` would be its own default bitmap path.
+    output_allowed(&args.image, &output, args.force)?;
     let scan = scan_with_progress(session, &args.image, granularity, true)?;
     let bitmap = Bitmap {
         map: scan.map,

@@ -20,6 +20,7 @@ use imsprep_zvhd2::{convert_raw, verify, Compression, Control, VerifyOptions, Wr
 use serde::Serialize;
 
 use super::findings;
+use super::guard::output_allowed;
 use super::inspect::inspection;
 use super::request::build;
 use super::scan_image::scan_with_progress;
@@ -106,6 +107,11 @@ pub fn run(args: PrepareArgs, session: &Session) -> anyhow::Result<Outcome> {
         return stop(&all, "nothing was written", args.json);
     }
     let targets = targets(&names, plan);
+    for target in &targets {
+        // The image itself may sit in the output folder under a name the
+        // set uses (`--link` into its own folder): never replace it.
+        output_allowed(&args.image, target, true)?;
+    }
     refuse_existing(&targets, args.force)?;
 
     // The long pass, then the small files; all removed again on failure.
