@@ -83,7 +83,8 @@ pub struct InspectArgs {
 pub struct MapArgs {
     /// The image file (RAW; a ZVHD2 is mapped by its own bitmap).
     pub image: PathBuf,
-    /// Block size of the map: bytes, or with a binary suffix (4K, 2M); a power of two from 4K to 32M.
+    /// Block size of the map: bytes, or with a binary suffix (4K, 2M); a power of two from 4K
+    /// to 32M. A ZVHD2 is mapped at its own block size.
     #[arg(long, short, default_value = "2M")]
     pub granularity: String,
     /// Print a JSON array of {"start", "length", "data"} ranges.

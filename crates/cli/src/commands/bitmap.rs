@@ -34,8 +34,7 @@ pub fn run(args: BitmapArgs, session: &Session) -> anyhow::Result<Outcome> {
         map: scan.map,
         image_crc32: scan.crc32,
     };
-    write_bitmap(&output, &bitmap, args.force)
-        .with_context(|| format!("writing {}", output.display()))?;
+    write_bitmap(&output, &bitmap, args.force).context("writing the bitmap")?;
     let report = BitmapReport {
         image: args.image.display().to_string(),
         bitmap: output.display().to_string(),

@@ -277,8 +277,7 @@ fn prepare_raw(
         image_crc32: Some(crc),
     };
     written.file(&bitmap_path, || {
-        write_bitmap(&bitmap_path, &bitmap, args.force)
-            .with_context(|| format!("writing {}", bitmap_path.display()))
+        write_bitmap(&bitmap_path, &bitmap, args.force).context("writing the bitmap")
     })?;
     let image_path = place_image(args, names, written)?;
     Ok(vec![
