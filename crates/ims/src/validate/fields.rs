@@ -54,7 +54,7 @@ pub fn check_type_and_os(req: &ImageRequest, out: &mut Vec<Finding>) {
                 None => out.push(Finding::new(
                     Code::ReqOsVersionMissing,
                     "$.os_version",
-                    format!("a {t} image needs `os_version`"),
+                    format!("an image of type {t} needs `os_version`"),
                 )),
                 Some(v) if v.trim().is_empty() => out.push(Finding::new(
                     Code::ReqOsVersionMissing,
@@ -67,7 +67,7 @@ pub fn check_type_and_os(req: &ImageRequest, out: &mut Vec<Finding>) {
                 let f = Finding::new(
                     Code::ReqOsTypeOnSystem,
                     "$.os_type",
-                    format!("a {t} image takes `os_version`, not `os_type`"),
+                    format!("an image of type {t} takes `os_version`, not `os_type`"),
                 );
                 out.push(if os_version.is_none() {
                     f.with_fix("For a data disk set `\"type\": \"DataImage\"`; for a system disk replace `os_type` with `os_version`.")
