@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::control::Control;
 use crate::error::{escape, Error};
 use crate::footer::Footer;
-use crate::layout::{round_up, IndexEntry, SECTOR};
+use crate::layout::{bit, round_up, IndexEntry, SECTOR};
 use crate::meta::Meta;
 use crate::problem::{check_footers, check_structure, Problem, ProblemKind};
 use crate::record::{read_record, RecordFault};
@@ -85,29 +85,43 @@ pub fn verify(path: &Path, opts: &VerifyOptions<'_>, ctl: &Control<'_>) -> Resul
     };
 
     // Blocks to visit: every block when comparing, else the present ones.
-    let visit: Vec<(u32, Option<Option<IndexEntry>>)> = if raw.is_some() {
-        let mut v: Vec<(u32, Option<Option<IndexEntry>>)> =
-            Vec::with_capacity(f.max_blk_num as usize);
-        let mut it = pairs.iter().peekable();
-        for n in 0..f.max_blk_num {
-            match it.peek() {
-                Some((b, e)) if *b == n => {
-                    v.push((n, Some(*e)));
-                    it.next();
-                }
-                _ => v.push((n, None)),
-            }
-        }
-        v
-    } else {
-        pairs.iter().map(|&(b, e)| (b, Some(e))).collect()
-    };
-
+    // Built a group at a time: max_blk_num can be 2^32 - 1 in a file whose
+    // bitmap is only 512 MiB, too many blocks to list at once.
     let bs = f.block_size as usize;
     let chunk = (2 * rayon::current_num_threads()).max(4);
     let (mut records_checked, mut blocks_compared) = (0u64, 0u64);
-    for group in visit.chunks(chunk) {
+    let mut paired = pairs.iter().peekable();
+    let mut next = 0u64;
+    loop {
         ctl.check()?;
+        let group: Vec<(u32, Option<Option<IndexEntry>>)> = if raw.is_some() {
+            let end = next
+                .saturating_add(chunk as u64)
+                .min(u64::from(f.max_blk_num));
+            let group = (next..end)
+                .filter_map(|n| u32::try_from(n).ok())
+                .map(|n| match paired.peek() {
+                    Some((b, e)) if *b == n => {
+                        paired.next();
+                        (n, Some(*e))
+                    }
+                    // A set bit past the pairable ones: its content is unknown.
+                    _ if bit(&meta.bitmap, u64::from(n)) => (n, Some(None)),
+                    _ => (n, None),
+                })
+                .collect();
+            next = end;
+            group
+        } else {
+            paired
+                .by_ref()
+                .take(chunk)
+                .map(|&(b, e)| (b, Some(e)))
+                .collect()
+        };
+        if group.is_empty() {
+            break;
+        }
         let results: Vec<Result<(Vec<Problem>, bool), Error>> = group
             .par_iter()
             .map(|&(block, entry)| check_block(&meta, raw.as_ref(), block, entry, bs))
