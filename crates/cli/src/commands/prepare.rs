@@ -54,6 +54,8 @@ struct Names {
 /// What `prepare --json` prints.
 #[derive(Serialize)]
 struct PrepareReport<'a> {
+    /// Always true here; a refusal prints `{"prepared": false, "findings": [...]}`.
+    prepared: bool,
     out: String,
     request: &'a ImageRequest,
     manifest: &'a Manifest,
@@ -150,6 +152,7 @@ pub fn run(args: PrepareArgs, session: &Session) -> anyhow::Result<Outcome> {
 
     if args.json {
         print_json(&PrepareReport {
+            prepared: true,
             out: names.out.display().to_string(),
             request: &request,
             manifest: &manifest,
