@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use imsprep_ims::{Finding, Intent};
-use imsprep_probe::Format;
+use imsprep_probe::{Format, FormatDetail};
 use imsprep_zvhd2::{convert_raw, convert_to_raw, Compression, Control, WriteOptions};
 use serde::Serialize;
 
@@ -55,8 +55,12 @@ pub fn run(args: ConvertArgs, session: &Session) -> anyhow::Result<Outcome> {
             )
         }
         Format::Zvhd2 => {
-            let disk = inspection.disk_size.unwrap_or(0);
-            let bar = session.bar("converting", disk);
+            // Progress comes in bytes of RAW written: orig_size.
+            let orig = match &inspection.file.detail {
+                FormatDetail::Zvhd2(z) => z.orig_size,
+                _ => inspection.disk_size.unwrap_or(0),
+            };
+            let bar = session.bar("converting", orig);
             let control = Control {
                 progress: &|done| bar.set(done),
                 cancel: session.cancel_flag(),

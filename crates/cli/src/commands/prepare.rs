@@ -16,7 +16,7 @@ use imsprep_ims::manifest::{
 use imsprep_ims::{has_errors, smallest_min_disk, validate, Code, Finding, ImageRequest};
 use imsprep_probe::Format;
 use imsprep_scan::{write_bitmap, Bitmap, DEFAULT_GRANULARITY};
-use imsprep_zvhd2::{convert_raw, verify, Compression, Control, VerifyOptions, WriteOptions};
+use imsprep_zvhd2::{convert_raw, Compression, Control, WriteOptions};
 use serde::Serialize;
 
 use super::findings;
@@ -25,6 +25,7 @@ use super::inspect::inspection;
 use super::request::build;
 use super::scan_image::scan_with_progress;
 use super::target::{intent, with_fields};
+use super::verify::deep_verify;
 use crate::args::PrepareArgs;
 use crate::exit::{Outcome, UsageError};
 use crate::output::{human_size, print_json, write_atomically};
@@ -331,17 +332,7 @@ fn prepare_zvhd2(
     names: &Names,
     written: &mut Written,
 ) -> anyhow::Result<Vec<ManifestFile>> {
-    let size = fs::metadata(&args.image)
-        .with_context(|| format!("reading {}", args.image.display()))?
-        .len();
-    let bar = session.bar("verifying", size);
-    let control = Control {
-        progress: &|done| bar.set(done),
-        cancel: session.cancel_flag(),
-    };
-    let report = verify(&args.image, &VerifyOptions::default(), &control)
-        .with_context(|| format!("verifying {}", args.image.display()))?;
-    drop(bar);
+    let report = deep_verify(session, &args.image, None)?;
     if !report.is_ok() {
         let problems: Vec<String> = report
             .problems

@@ -48,24 +48,33 @@ struct Zvhd2Report {
     problems: Vec<ProblemLine>,
 }
 
-/// Checks every structure and record of a ZVHD2 file.
-pub fn run_zvhd2(
+/// Checks every structure and record of a ZVHD2 file (and every block
+/// against `against`), with a progress bar.
+pub fn deep_verify(
+    session: &Session,
+    file: &Path,
+    against: Option<&Path>,
+) -> anyhow::Result<imsprep_zvhd2::Report> {
+    // Progress comes in bytes of the virtual disk (orig_size). A file the
+    // reader refuses gets its error from `verify` below.
+    let disk = imsprep_zvhd2::Reader::open(file).map_or(0, |r| r.footer().orig_size);
+    let bar = session.bar("verifying", disk);
+    let control = Control {
+        progress: &|done| bar.set(done),
+        cancel: session.cancel_flag(),
+    };
+    verify(file, &VerifyOptions { against }, &control)
+        .with_context(|| format!("verifying {}", file.display()))
+}
+
+/// Checks a ZVHD2 file and reports every problem found.
+fn run_zvhd2(
     session: &Session,
     file: &Path,
     against: Option<&Path>,
     json: bool,
 ) -> anyhow::Result<Outcome> {
-    let size = std::fs::metadata(file)
-        .with_context(|| format!("reading {}", file.display()))?
-        .len();
-    let bar = session.bar("verifying", size);
-    let control = Control {
-        progress: &|done| bar.set(done),
-        cancel: session.cancel_flag(),
-    };
-    let report = verify(file, &VerifyOptions { against }, &control)
-        .with_context(|| format!("verifying {}", file.display()))?;
-    drop(bar);
+    let report = deep_verify(session, file, against)?;
     let out = Zvhd2Report {
         file: file.display().to_string(),
         against: against.map(|p| p.display().to_string()),
