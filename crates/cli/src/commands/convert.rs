@@ -1,9 +1,13 @@
 //! `imsprep convert`: RAW to ZVHD2, or ZVHD2 back to RAW.
 
+use std::path::Path;
+
 use anyhow::Context;
 use imsprep_ims::{Finding, Intent};
 use imsprep_probe::{Format, FormatDetail};
-use imsprep_zvhd2::{convert_raw, convert_to_raw, Compression, Control, WriteOptions};
+use imsprep_zvhd2::{
+    convert_raw, convert_to_raw, Compression, Control, WriteOptions, WriteSummary,
+};
 use serde::Serialize;
 
 use super::guard::output_allowed;
@@ -36,18 +40,7 @@ pub fn run(args: ConvertArgs, session: &Session) -> anyhow::Result<Outcome> {
     let started = std::time::Instant::now();
     let (to, disk_size, data_blocks) = match format {
         Format::Raw => {
-            let bar = session.bar("converting", input_size);
-            let options = WriteOptions {
-                compression: Compression::Zstd { level: args.level },
-                overwrite: args.force,
-                ..WriteOptions::default()
-            };
-            let control = Control {
-                progress: &|done| bar.set(done),
-                cancel: session.cancel_flag(),
-            };
-            let summary = convert_raw(&args.input, &args.output, &options, &control)
-                .with_context(|| format!("converting {} to ZVHD2", args.input.display()))?;
+            let summary = raw_to_zvhd2(session, &args.input, &args.output, args.level, args.force)?;
             (
                 Format::Zvhd2,
                 summary.footer.curr_size,
@@ -113,4 +106,29 @@ fn not_convertible(format: Format, findings: &[Finding]) -> BadInput {
     BadInput(format!(
         "the input is {format}; imsprep converts RAW to ZVHD2 and ZVHD2 to RAW{fix}"
     ))
+}
+
+/// Converts a RAW image to ZVHD2 with a progress bar in source bytes.
+pub fn raw_to_zvhd2(
+    session: &Session,
+    input: &Path,
+    output: &Path,
+    level: i32,
+    force: bool,
+) -> anyhow::Result<WriteSummary> {
+    let size = std::fs::metadata(input)
+        .with_context(|| format!("reading {}", input.display()))?
+        .len();
+    let bar = session.bar("converting", size);
+    let options = WriteOptions {
+        compression: Compression::Zstd { level },
+        overwrite: force,
+        ..WriteOptions::default()
+    };
+    let control = Control {
+        progress: &|done| bar.set(done),
+        cancel: session.cancel_flag(),
+    };
+    convert_raw(input, output, &options, &control)
+        .with_context(|| format!("converting {} to ZVHD2", input.display()))
 }

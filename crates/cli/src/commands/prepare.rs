@@ -16,9 +16,9 @@ use imsprep_ims::manifest::{
 use imsprep_ims::{has_errors, smallest_min_disk, validate, Code, Finding, ImageRequest};
 use imsprep_probe::Format;
 use imsprep_scan::{write_bitmap, Bitmap, DEFAULT_GRANULARITY};
-use imsprep_zvhd2::{convert_raw, Compression, Control, WriteOptions};
 use serde::Serialize;
 
+use super::convert::raw_to_zvhd2;
 use super::findings;
 use super::guard::output_allowed;
 use super::inspect::inspection;
@@ -303,26 +303,10 @@ fn prepare_conversion(
     names: &Names,
     written: &mut Written,
 ) -> anyhow::Result<Vec<ManifestFile>> {
-    let size = fs::metadata(&args.image)
-        .with_context(|| format!("reading {}", args.image.display()))?
-        .len();
-    let bar = session.bar("converting", size);
-    let options = WriteOptions {
-        compression: Compression::Zstd { level: args.level },
-        overwrite: args.force,
-        ..WriteOptions::default()
-    };
-    let control = Control {
-        progress: &|done| bar.set(done),
-        cancel: session.cancel_flag(),
-    };
     let out = &names.image_local;
     written.file(out, || {
-        convert_raw(&args.image, out, &options, &control)
-            .map(drop)
-            .with_context(|| format!("converting {} to ZVHD2", args.image.display()))
+        raw_to_zvhd2(session, &args.image, out, args.level, args.force).map(drop)
     })?;
-    drop(bar);
     Ok(vec![checksummed(session, names, FileRole::Image, out)?])
 }
 
