@@ -43,6 +43,10 @@ impl Report {
     }
 }
 
+/// Most blocks one group of the RAW comparison passes over when they need
+/// no work, so cancellation is still seen often on a huge, empty image.
+const SKIP_PER_GROUP: u64 = 4096;
+
 thread_local! {
     static BUFS: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
@@ -94,13 +98,16 @@ pub fn verify(path: &Path, opts: &VerifyOptions<'_>, ctl: &Control<'_>) -> Resul
     let mut next = 0u64;
     loop {
         ctl.check()?;
-        let group: Vec<(u32, Option<Option<IndexEntry>>)> = if raw.is_some() {
-            let end = next
-                .saturating_add(chunk as u64)
-                .min(u64::from(f.max_blk_num));
-            let group = (next..end)
-                .filter_map(|n| u32::try_from(n).ok())
-                .map(|n| match paired.peek() {
+        let mut group: Vec<(u32, Option<Option<IndexEntry>>)> = Vec::with_capacity(chunk);
+        // Blocks passed over in this group, including those with nothing to do.
+        let mut visited = 0u64;
+        if raw.is_some() {
+            let max = u64::from(f.max_blk_num);
+            while group.len() < chunk && next < max && visited < SKIP_PER_GROUP {
+                let Ok(n) = u32::try_from(next) else { break };
+                next += 1;
+                visited += 1;
+                let item = match paired.peek() {
                     Some((b, e)) if *b == n => {
                         paired.next();
                         (n, Some(*e))
@@ -108,18 +115,20 @@ pub fn verify(path: &Path, opts: &VerifyOptions<'_>, ctl: &Control<'_>) -> Resul
                     // A set bit past the pairable ones: its content is unknown.
                     _ if bit(&meta.bitmap, u64::from(n)) => (n, Some(None)),
                     _ => (n, None),
-                })
-                .collect();
-            next = end;
-            group
+                };
+                // A block whose record is unusable was reported already and
+                // has no content to compare: no need to hand it to a thread.
+                if item.1 != Some(None) {
+                    group.push(item);
+                }
+            }
+            blocks_compared += visited;
         } else {
-            paired
-                .by_ref()
-                .take(chunk)
-                .map(|&(b, e)| (b, Some(e)))
-                .collect()
-        };
-        if group.is_empty() {
+            group.extend(paired.by_ref().take(chunk).map(|&(b, e)| (b, Some(e))));
+            visited = group.len() as u64;
+            next = group.last().map_or(next, |&(b, _)| u64::from(b) + 1);
+        }
+        if visited == 0 {
             break;
         }
         let results: Vec<Result<(Vec<Problem>, bool), Error>> = group
@@ -131,12 +140,7 @@ pub fn verify(path: &Path, opts: &VerifyOptions<'_>, ctl: &Control<'_>) -> Resul
             problems.append(&mut p);
             records_checked += u64::from(checked_record);
         }
-        if raw.is_some() {
-            blocks_compared += group.len() as u64;
-        }
-        if let Some(&(last, _)) = group.last() {
-            (ctl.progress)(((u64::from(last) + 1) * bs as u64).min(f.orig_size));
-        }
+        (ctl.progress)(next.saturating_mul(bs as u64).min(f.orig_size));
     }
     ctl.check()?;
     (ctl.progress)(f.orig_size);
