@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Regenerates the committed fuzz seeds under fuzz/seeds/<target>/.
+
+Sources: the reference ZVHD2 fixtures, the first and last parts of
+fixtures/sample/disk.raw, and small files made by the real tools
+(qemu-img, sfdisk, gzip, xz, tar) when they are installed; a missing tool
+only means fewer seeds. Run from anywhere: python3 fuzz/make_seeds.py
+"""
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+import tarfile
+import tempfile
+import zlib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SEEDS = os.path.join(ROOT, "fuzz", "seeds")
+ZVHD2 = os.path.join(ROOT, "fixtures", "zvhd2")
+SAMPLE = os.path.join(ROOT, "fixtures", "sample", "disk.raw")
+PROBE_MAX = 256 * 1024
+
+
+def put(target, name, data):
+    d = os.path.join(SEEDS, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def read(path, start=0, length=None):
+    with open(path, "rb") as f:
+        f.seek(start)
+        return f.read() if length is None else f.read(length)
+
+
+def patches(data):
+    """The patch encoding of fuzz/src/lib.rs: length, then non-zero runs."""
+    # Top bit: the harness reseals the footer checksums after patching.
+    out = bytearray(struct.pack("<I", len(data) | 1 << 31))
+    i, n = 0, len(data)
+    while i < n:
+        if data[i] == 0:
+            i += 1
+            continue
+        j = i
+        zeros = 0
+        # Runs end at 16 zero bytes in a row or 65535 bytes.
+        while j < n and j - i < 65535:
+            zeros = zeros + 1 if data[j] == 0 else 0
+            j += 1
+            if zeros == 16:
+                break
+        run = data[i:j].rstrip(b"\0")
+        out += struct.pack("<IH", i, len(run)) + run
+        i = j
+    return bytes(out)
+
+
+def zvhd2_seeds():
+    for name in sorted(os.listdir(ZVHD2)):
+        if not name.endswith(".zvhd2"):
+            continue
+        data = read(os.path.join(ZVHD2, name))
+        stem = name[: -len(".zvhd2")]
+        head, tail = data[:512], data[-4096:-3584]
+        put("zvhd2_footer", stem + "-head", head + struct.pack("<Q", len(data)))
+        put("zvhd2_footer", stem + "-tail", tail + struct.pack("<Q", len(data)))
+        p = patches(data)
+        # Keep the committed seeds small: the big mixed files stay out.
+        if len(p) <= 64 * 1024:
+            put("zvhd2_file", stem, p)
+
+
+def mf(granularity, image_size, bits, crc=None):
+    blocks = -(-image_size // granularity)
+    payload = bytearray(-(-blocks // 8))
+    for b in bits:
+        if b < blocks:
+            payload[b // 8] |= 1 << (b % 8)
+    count = sum(bin(x).count("1") for x in payload)
+    h = bytearray(64)
+    h[0:8] = b"\x89IMSPMF\n"
+    struct.pack_into("<HHI", h, 8, 1, 64, 1 if crc is not None else 0)
+    struct.pack_into("<QQQQ", h, 16, granularity, image_size, blocks, count)
+    struct.pack_into("<II", h, 48, crc or 0, zlib.crc32(bytes(payload)))
+    struct.pack_into("<I", h, 60, zlib.crc32(bytes(h[:60])))
+    return bytes(h + payload)
+
+
+def bitmap_seeds():
+    put("scan_bitmap", "empty", mf(2 << 20, 0, []))
+    put("scan_bitmap", "two-blocks", mf(2 << 20, 4 << 20, [1]))
+    put("scan_bitmap", "partial-tail", mf(4096, 4096 * 13 + 7, [0, 5, 13], crc=0xDEADBEEF))
+    put("scan_bitmap", "sample-48mib", mf(1 << 20, 48 << 20, [0, 1, 2, 8, 9, 40, 47]))
+
+
+def run(cmd, cwd):
+    try:
+        subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)
+        return True
+    except (OSError, subprocess.CalledProcessError):
+        return False
+
+
+def probe_seeds():
+    # The first byte of a probe input picks the file name; 0 = disk.raw.
+    def probe(name, data, pick=0):
+        put("probe", name, bytes([pick]) + data[: PROBE_MAX - 1])
+
+    probe("sample-head", read(SAMPLE, 0, 64 * 1024))
+    size = os.path.getsize(SAMPLE)
+    probe("sample-tail", read(SAMPLE, size - 64 * 1024))
+    for name in ("zeros", "gib-plus-one"):
+        probe("zvhd2-" + name, read(os.path.join(ZVHD2, name + ".zvhd2"), 0, 16384), pick=7)
+    with tempfile.TemporaryDirectory() as tmp:
+        formats = {
+            "qcow2": ["-o", "cluster_size=4096"],
+            "vmdk": [],
+            "vpc": [],
+            "vhdx": [],
+            "vdi": [],
+            "qed": [],
+        }
+        picks = {"qcow2": 2, "vmdk": 3, "vpc": 4, "vhdx": 5, "vdi": 6, "qed": 10}
+        for fmt, opts in formats.items():
+            out = os.path.join(tmp, "d." + fmt)
+            if run(["qemu-img", "create", "-q", "-f", fmt, *opts, out, "4M"], tmp):
+                # VHDX keeps its region table at 192 KiB: keep all that fits.
+                keep = PROBE_MAX if fmt == "vhdx" else 64 * 1024
+                probe("qemu-" + fmt, read(out, 0, keep), pick=picks[fmt])
+        out = os.path.join(tmp, "fixed.vhd")
+        if run(["qemu-img", "create", "-q", "-f", "vpc", "-o", "subformat=fixed", out, "128K"], tmp):
+            probe("qemu-vpc-fixed", read(out), pick=4)
+        back = os.path.join(tmp, "back.qcow2")
+        out = os.path.join(tmp, "child.qcow2")
+        if run(["qemu-img", "create", "-q", "-f", "qcow2", back, "1M"], tmp) and run(
+            ["qemu-img", "create", "-q", "-f", "qcow2", "-b", back, "-F", "qcow2", out], tmp
+        ):
+            probe("qemu-qcow2-backing", read(out, 0, 64 * 1024), pick=2)
+        for label, script in (
+            ("gpt", "label: gpt\nstart=40, size=100, type=uefi\nstart=140, size=200\n"),
+            ("mbr", "label: dos\nstart=1, size=100, type=83\nstart=101, size=300, type=5\n"
+                    "start=102, size=50, type=83\nstart=160, size=50, type=82\n"),
+        ):
+            disk = os.path.join(tmp, label + ".img")
+            with open(disk, "wb") as f:
+                f.truncate(256 * 1024)
+            try:
+                subprocess.run(["sfdisk", "-q", disk], input=script.encode(), check=True,
+                               capture_output=True)
+                probe("sfdisk-" + label, read(disk))
+            except (OSError, subprocess.CalledProcessError):
+                pass
+        plain = os.path.join(tmp, "plain.bin")
+        with open(plain, "wb") as f:
+            f.write(read(SAMPLE, 0, 8192))
+        if run(["gzip", "-k", "-9", plain], tmp):
+            probe("gzip", read(plain + ".gz"), pick=11)
+        if run(["xz", "-k", plain], tmp):
+            probe("xz", read(plain + ".xz"))
+        tpath = os.path.join(tmp, "a.tar")
+        with tarfile.open(tpath, "w") as t:
+            t.add(plain, arcname="disk.raw")
+        probe("tar", read(tpath))
+
+
+def lint_seeds():
+    base = {"name": "web", "image_url": "bkt:web.zvhd2", "os_version": "CentOS 7.0 64bit",
+            "min_disk": 40}
+    put("ims_lint", "clean.json", json.dumps(base).encode())
+    full = dict(base, description="d", tags=["a.b", "c.d"], hw_firmware_type="uefi",
+                architecture="arm", type="ECS", is_quick_import=True, data_images=[
+                    {"name": "d1", "image_url": "bkt:d1.zvhd2", "min_disk": 10}])
+    put("ims_lint", "full.json", json.dumps(full, indent=2).encode())
+    put("ims_lint", "typos.json", b'{"name": "x", "imageUrl": 3, "min_disk_gb": "40", "tag": [1]}')
+    put("ims_lint", "syntax.json", b'{"name": "x",, }')
+    put("ims_lint", "bom.json", "\ufeff[]".encode())
+
+
+def main():
+    if os.path.isdir(SEEDS):
+        shutil.rmtree(SEEDS)
+    zvhd2_seeds()
+    bitmap_seeds()
+    probe_seeds()
+    lint_seeds()
+    total = 0
+    for d, _, files in os.walk(SEEDS):
+        total += sum(os.path.getsize(os.path.join(d, f)) for f in files)
+    print(f"seeds: {total} bytes")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Runs one fuzz target for a while, single process, with the limits used
+# for docs/robustness.md. Usage: fuzz/run.sh TARGET [SECONDS]
+# Needs the nightly toolchain and cargo-fuzz (cargo install cargo-fuzz).
+set -eu
+cd "$(dirname "$0")"
+t=$1
+secs=${2:-600}
+case $t in
+  zvhd2_footer) max=1024 ;;
+  zvhd2_file) max=131072 ;;
+  scan_bitmap) max=65536 ;;
+  probe) max=262144 ;;
+  ims_lint) max=16384 ;;
+  *) echo "unknown target $t" >&2; exit 2 ;;
+esac
+mkdir -p "corpus/$t" artifacts
+# -a: debug assertions, so integer overflow panics instead of wrapping.
+exec cargo +nightly fuzz run -a "$t" "corpus/$t" "seeds/$t" -- \
+  -rss_limit_mb=512 -malloc_limit_mb=256 -max_len="$max" -timeout=10 \
+  -max_total_time="$secs" -print_final_stats=1
