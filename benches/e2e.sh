@@ -23,8 +23,9 @@ done
 [ -x /usr/bin/time ] || { echo "e2e: /usr/bin/time is missing (package time)" >&2; exit 2; }
 
 echo "== building the release binary"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p imsprep-cli
-IMSPREP="$ROOT/target/release/imsprep"
+IMSPREP="$CARGO_TARGET_DIR/release/imsprep"
 mkdir -p "$WORK"
 cd "$WORK"
 
@@ -64,65 +65,107 @@ make_sparse() {
   done
 }
 
+# The same disk with every byte allocated: the scan's worst case, since
+# nothing can be skipped as a hole. And 1 GiB of written zeros, to show
+# what a zero block costs the converter (its read and zero test only).
+make_dense() {
+  [ -f dense.raw ] && [ "$(stat -c %s dense.raw)" -eq "$(stat -c %s disk.raw)" ] && return
+  echo "== making a fully allocated copy of the disk image"
+  cp --sparse=never disk.raw dense.raw
+}
+make_zeros() {
+  [ -f zeros.raw ] && [ "$(stat -c %s zeros.raw)" -eq $((1 << 30)) ] && return
+  dd if=/dev/zero of=zeros.raw bs=1M count=1024 status=none
+}
+
 make_disk
 make_sparse
+make_dense
+make_zeros
 echo "== converting the inputs the decompression benchmarks read"
 "$IMSPREP" --quiet convert disk.raw disk.zvhd2 --force >/dev/null
 zstd -q -3 -T0 -f disk.raw -o disk.raw.zst
 echo "== warming the page cache"
-cat disk.raw disk.zvhd2 disk.raw.zst > /dev/null
+cat disk.raw dense.raw zeros.raw disk.zvhd2 disk.raw.zst > /dev/null
+# Other work on the machine skews wall-clock figures; say so in the output.
+echo "load average before timing: $(cut -d' ' -f1-3 /proc/loadavg)" | tee load.txt
+if pgrep -f 'fuzz run|libfuzzer|-artifact_prefix=' >/dev/null; then
+  echo "note: a fuzzer is running during these timings" | tee -a load.txt
+fi
 
-bench() { # name, then commands (first is imsprep's)
+bench() { # name, then hyperfine options and commands (first is imsprep's)
   local name=$1; shift
   hyperfine --style basic --runs "$RUNS" --warmup 1 --export-json "$name.json" "$@" >/dev/null 2>&1 ||
     hyperfine --style basic --runs "$RUNS" --warmup 1 --export-json "$name.json" "$@"
 }
+# Commands that write a file start from the same state: no old output to
+# delete (unlinking a 4 GiB file costs a tenth of a second) and no dirty
+# pages of the previous run still being written back.
+CLEAN="rm -f out.zvhd2 out.zst out.qcow2 out.raw out.zstd.raw out.mf; sync"
 
 echo "== timing (hyperfine, $RUNS runs each)"
-bench bitmap "$IMSPREP --quiet bitmap disk.raw -o out.mf --force" "cat disk.raw > /dev/null"
+bench bitmap --prepare "$CLEAN" "$IMSPREP --quiet bitmap disk.raw -o out.mf --force" "cat disk.raw > /dev/null"
+bench bitmap_dense --prepare "$CLEAN" "$IMSPREP --quiet bitmap dense.raw -o out.mf --force" \
+  "cat dense.raw > /dev/null"
 bench map "$IMSPREP --quiet map sparse.raw --json > /dev/null" \
   "qemu-img map --output=json sparse.raw > /dev/null"
-bench compress "$IMSPREP --quiet convert disk.raw out.zvhd2 --force" \
+bench compress --prepare "$CLEAN" "$IMSPREP --quiet convert disk.raw out.zvhd2 --force" \
   "zstd -q -3 -T0 -f disk.raw -o out.zst" \
+  "zstd -q -3 -T0 -f disk.raw -o out.zst && sync out.zst" \
   "qemu-img convert -c -O qcow2 disk.raw out.qcow2"
-bench decompress "$IMSPREP --quiet convert disk.zvhd2 out.raw --force" \
+bench zeros --prepare "$CLEAN" "$IMSPREP --quiet convert zeros.raw out.zvhd2 --force" \
+  "cat zeros.raw > /dev/null"
+bench decompress --prepare "$CLEAN" "$IMSPREP --quiet convert disk.zvhd2 out.raw --force" \
   "$IMSPREP --quiet verify disk.zvhd2" \
-  "zstd -q -d -T0 -f disk.raw.zst -o out.zstd.raw"
+  "zstd -q -d -T0 -f disk.raw.zst -o out.zstd.raw" \
+  "zstd -q -d -T0 -f disk.raw.zst -o out.zstd.raw && sync out.zstd.raw"
 # The read bound of the sparse map: its 1 GiB of data read once.
-head -c 1G /dev/urandom > data1g.bin && cat data1g.bin > /dev/null
+[ -f data1g.bin ] || head -c 1G /dev/urandom > data1g.bin
+cat data1g.bin > /dev/null
 bench read1g "cat data1g.bin > /dev/null"
 
 echo "== peak resident memory (/usr/bin/time -v)"
 rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident/ {print $2}'; }
 {
+  rm -f out.mf out.zvhd2 out.raw sparse.mf sparse.zvhd2
   echo "bitmap $(rss "$IMSPREP" --quiet bitmap disk.raw -o out.mf --force)"
-  echo "map_sparse $(rss "$IMSPREP" --quiet map sparse.raw --json)"
-  echo "bitmap_sparse $(rss "$IMSPREP" --quiet bitmap sparse.raw -o sparse.mf --force)"
+  echo "bitmap_dense $(rss "$IMSPREP" --quiet bitmap dense.raw -o out.mf --force)"
+  echo "map_sparse_${SPARSE_GIB}GiB $(rss "$IMSPREP" --quiet map sparse.raw --json)"
+  echo "bitmap_sparse_${SPARSE_GIB}GiB $(rss "$IMSPREP" --quiet bitmap sparse.raw -o sparse.mf --force)"
   echo "convert_to_zvhd2 $(rss "$IMSPREP" --quiet convert disk.raw out.zvhd2 --force)"
+  echo "convert_sparse_${SPARSE_GIB}GiB_to_zvhd2 $(rss "$IMSPREP" --quiet convert sparse.raw sparse.zvhd2 --force)"
   echo "convert_to_raw $(rss "$IMSPREP" --quiet convert disk.zvhd2 out.raw --force)"
   echo "verify $(rss "$IMSPREP" --quiet verify disk.zvhd2)"
   echo "inspect $(rss "$IMSPREP" --quiet inspect disk.raw)"
+  rm -f sparse.zvhd2
 } > rss.txt
 
 python3 - "$DISK_GIB" <<'PY'
 import json, os, sys
 def mean(name, i): return json.load(open(f"{name}.json"))["results"][i]["mean"]
 def row(label, a, b, note=""):
-    print(f"| {label} | {a:.2f} s | {b:.2f} s | {a / b:.2f}x | {note}")
+    print(f"| {label} | {a:.2f} s | {b:.2f} s | {a / b:.2f}x | {note} |")
 size = os.path.getsize("disk.raw") / 1e6
 print(f"\nDisk image: {size:.0f} MB ({os.path.getsize('disk.zvhd2') / 1e6:.0f} MB as ZVHD2); "
       f"sparse file: {os.path.getsize('sparse.raw') / 2**30:.0f} GiB, 1 GiB of data.\n")
+print("Ratio: imsprep's time over the baseline's (below 1: imsprep is faster).\n")
 print("| imsprep command | imsprep | baseline | ratio | baseline |")
 print("|---|---|---|---|---|")
 row("bitmap disk.raw", mean("bitmap", 0), mean("bitmap", 1), "cat > /dev/null")
+row("bitmap dense.raw", mean("bitmap_dense", 0), mean("bitmap_dense", 1),
+    "cat > /dev/null (no holes)")
 row("map sparse.raw", mean("map", 0), mean("map", 1) + mean("read1g", 0),
     "qemu-img map + reading 1 GiB")
 row("convert RAW->ZVHD2", mean("compress", 0), mean("compress", 1), "zstd -3 -T0")
-row("convert RAW->ZVHD2", mean("compress", 0), mean("compress", 2), "qemu-img convert -c -O qcow2")
+row("convert RAW->ZVHD2", mean("compress", 0), mean("compress", 2), "zstd -3 -T0, then sync")
+row("convert RAW->ZVHD2", mean("compress", 0), mean("compress", 3), "qemu-img convert -c -O qcow2")
+row("convert 1 GiB of zeros", mean("zeros", 0), mean("zeros", 1), "cat > /dev/null")
 row("convert ZVHD2->RAW", mean("decompress", 0), mean("decompress", 2), "zstd -d -T0")
+row("convert ZVHD2->RAW", mean("decompress", 0), mean("decompress", 3), "zstd -d -T0, then sync")
 row("verify ZVHD2", mean("decompress", 1), mean("decompress", 2), "zstd -d -T0")
 c = mean("compress", 0)
 print(f"\nRAW->ZVHD2 throughput: {size / c:.0f} MB/s of disk image.\n")
+print(open("load.txt").read())
 print("| command | peak RSS |")
 print("|---|---|")
 for line in open("rss.txt"):
