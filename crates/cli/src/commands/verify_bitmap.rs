@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use anyhow::Context;
+use imsprep_ims::{Code, Finding};
 use imsprep_scan::{check_bitmap_against, read_bitmap};
 use serde::Serialize;
 
@@ -18,6 +19,8 @@ struct Report {
     bitmap: String,
     matches: bool,
     problem: Option<String>,
+    /// The same as a finding (`BITMAP-MISMATCH`), empty when the bitmap matches.
+    findings: Vec<Finding>,
 }
 
 /// Scans the image at the bitmap's granularity and compares.
@@ -43,11 +46,16 @@ pub fn run(
             }
         }
     }
+    let findings = problem
+        .iter()
+        .map(|p| Finding::new(Code::BitmapMismatch, "bitmap", p.clone()))
+        .collect();
     let report = Report {
         image: image.display().to_string(),
         bitmap: bitmap_path.display().to_string(),
         matches: problem.is_none(),
         problem,
+        findings,
     };
     if json {
         print_json(&report)?;
@@ -55,8 +63,10 @@ pub fn run(
         match &report.problem {
             None => println!("{}: matches {}", report.bitmap, report.image),
             Some(problem) => println!(
-                "{}: does not match {}: {problem}",
-                report.bitmap, report.image
+                "{}: does not match {} ({}): {problem}",
+                report.bitmap,
+                report.image,
+                Code::BitmapMismatch.id()
             ),
         }
     }
