@@ -1,13 +1,12 @@
-//! Keeping the image still while it is mapped, and noticing when it was not.
+//! Keeping the image still while it is scanned, and noticing when it was not.
 //!
-//! A mapped file that shrinks under the mapping turns the next read of a
-//! vanished page into `SIGBUS`, which kills the process. Nothing a library
-//! can do prevents another process from truncating a file, so the scan does
-//! the two things that are possible: it takes a shared `flock`, which keeps
-//! out every writer that locks (an exclusive lock cannot be granted while it
-//! is held), and it compares size and modification time at the start and end
-//! so that a write that did not crash the scan is reported instead of
-//! producing a wrong map.
+//! A map and CRC made from bytes read before and after another process
+//! wrote the file describe no version of it. Nothing a library can do
+//! prevents another process from writing a file, so the scan does the two
+//! things that are possible: it takes a shared `flock`, which keeps out every
+//! writer that locks (an exclusive lock cannot be granted while it is held),
+//! and it compares size and modification time at the start and end so that
+//! a write is reported instead of producing a wrong map.
 
 use std::fs::{File, Metadata};
 use std::io;

@@ -16,10 +16,11 @@
 //!
 //! # Images that change while scanned
 //!
-//! The scan maps the image into memory a window (64 MiB by default) at a
-//! time. If another process shrinks the file while a window is mapped, the
-//! next read of a page past the new end raises `SIGBUS` and the process
-//! dies; no safe library code can catch that. The scan therefore:
+//! The scan reads the image with positioned reads (`pread`), a window
+//! (64 MiB by default) at a time, into one small buffer per thread; it never
+//! maps the file, so a file shrunk by another process meanwhile makes a
+//! read come up short instead of raising `SIGBUS`. To make sure the result
+//! describes one version of the image, the scan:
 //!
 //! - holds a shared `flock` for its whole duration, taken without waiting, so
 //!   a writer that takes an exclusive `flock` cannot start meanwhile, and a
@@ -27,14 +28,15 @@
 //!   [`ScanError::Locked`];
 //! - compares size and modification time (and, for [`scan_file`], that the
 //!   path still names the same file) at the start and at the end, and fails
-//!   with [`ScanError::Changed`] when they differ, so a write or an append
-//!   that did not crash the scan never yields a wrong map or CRC.
+//!   with [`ScanError::Changed`] when they differ (or when a read came up
+//!   short because the file shrank), so a write never yields a wrong map or
+//!   CRC.
 //!
 //! `flock` is advisory: a process that writes without locking is not held
-//! back, and a truncation by such a process can still end in `SIGBUS`.
-//! Modification times are as fine as the file system keeps them; a write of
-//! the same size in the same clock tick as the start of the scan can go
-//! unnoticed. Do not change an image while it is being scanned.
+//! back, only noticed afterwards. Modification times are as fine as the file
+//! system keeps them; a write of the same size in the same clock tick as the
+//! start of the scan can go unnoticed. Do not change an image while it is
+//! being scanned.
 
 mod bitmap;
 mod check;
