@@ -20,6 +20,12 @@ fn zero_test(c: &mut Criterion) {
     g.bench_function("2MiB_data_at_4KiB", |b| {
         b.iter(|| imsprep_scan::is_zero(black_box(&early)))
     });
+    // The scan reads 256 KiB at a time into a buffer that stays in L2.
+    g.throughput(Throughput::Bytes(256 << 10));
+    g.bench_function("256KiB_zero_scan_buffer", |b| {
+        b.iter(|| imsprep_scan::is_zero(black_box(&zeros[..256 << 10])))
+    });
+    g.throughput(Throughput::Bytes(BLOCK as u64));
     let text = text_bytes(BLOCK, 1);
     g.bench_function("2MiB_text", |b| {
         b.iter(|| imsprep_scan::is_zero(black_box(&text)))

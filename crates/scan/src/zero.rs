@@ -13,7 +13,10 @@ const CHUNK: usize = 256;
 /// tail), since a block of data is nearly always caught there without a
 /// loop. The rest is OR-folded over `u64` words in 256-byte chunks, a loop the
 /// compiler turns into wide vector loads and ORs, with one early-exit test
-/// per chunk.
+/// per chunk. On x86-64 CPUs with AVX2 (checked at run time) the same loop
+/// runs with 32-byte vectors: 166 GiB/s instead of 124 GiB/s on 2 MiB in
+/// cache. AVX-512 was faster still in cache (196 GiB/s) but half as fast
+/// from memory, and callers also test blocks that are not in cache.
 pub fn is_zero(buf: &[u8]) -> bool {
     let (Some(&first), Some(&last)) = (buf.first(), buf.last()) else {
         return true;
@@ -22,6 +25,29 @@ pub fn is_zero(buf: &[u8]) -> bool {
     if first | middle | last != 0 {
         return false;
     }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, as just checked.
+        return unsafe { fold_avx2(buf) };
+    }
+    fold_all(buf)
+}
+
+/// [`fold_all`] compiled for AVX2: the same loop, folded 32 bytes per load
+/// instead of 16, which halves the instructions per byte.
+///
+/// # Safety
+///
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn fold_avx2(buf: &[u8]) -> bool {
+    fold_all(buf)
+}
+
+/// True when every byte of `buf` is zero, one chunk at a time.
+#[inline(always)]
+fn fold_all(buf: &[u8]) -> bool {
     let mut chunks = buf.chunks_exact(CHUNK);
     for chunk in &mut chunks {
         if fold_chunk(chunk) != 0 {
@@ -46,6 +72,7 @@ fn fold_chunk(chunk: &[u8]) -> u64 {
 }
 
 /// ORs a tail shorter than a chunk down to one byte's worth of bits.
+#[inline(always)]
 fn fold_tail(tail: &[u8]) -> u64 {
     let mut words = tail.chunks_exact(8);
     let mut acc = 0u64;
@@ -74,6 +101,22 @@ mod tests {
             buf[i] = 0;
         }
         assert!(is_zero(&[]));
+    }
+
+    #[test]
+    fn the_portable_loop_agrees_on_every_length() {
+        // is_zero takes the AVX2 loop where the CPU has it; check the loop
+        // every other CPU runs on the same inputs.
+        let mut buf = vec![0u8; 1100];
+        for len in 0..buf.len() {
+            assert!(super::fold_all(&buf[..len]));
+        }
+        for i in 0..buf.len() {
+            buf[i] = 0x40;
+            assert!(!super::fold_all(&buf), "byte {i} missed");
+            assert!(!is_zero(&buf), "byte {i} missed");
+            buf[i] = 0;
+        }
     }
 
     #[test]
