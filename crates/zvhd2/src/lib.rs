@@ -39,7 +39,7 @@ pub use layout::{
     INDEX_ENTRY_LEN, INDEX_SEG_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE, PAGE, RECORD_END,
     RECORD_HEADER_LEN, RECORD_MAGIC,
 };
-pub use problem::{Problem, ProblemKind};
+pub use problem::{Problem, ProblemKind, MAX_LISTED_PROBLEMS};
 pub use reader::Reader;
 pub use source::{BlockData, BlockSource, RawFileSource};
 pub use to_raw::{convert_to_raw, to_raw};

@@ -147,6 +147,36 @@ pub enum ProblemKind {
     },
 }
 
+/// Most problems a [`Report`](crate::Report) lists; past this they are only
+/// counted, so a file with millions of bad entries costs bounded memory.
+pub const MAX_LISTED_PROBLEMS: usize = 10_000;
+
+/// The problems found so far: the first [`MAX_LISTED_PROBLEMS`], and a count
+/// of the rest.
+#[derive(Debug, Default)]
+pub(crate) struct Problems {
+    pub(crate) list: Vec<Problem>,
+    pub(crate) omitted: u64,
+}
+
+impl Problems {
+    /// Records one problem, or counts it once the list is full.
+    pub(crate) fn push(&mut self, problem: Problem) {
+        if self.list.len() < MAX_LISTED_PROBLEMS {
+            self.list.push(problem);
+        } else {
+            self.omitted = self.omitted.saturating_add(1);
+        }
+    }
+
+    /// Records each of `problems`.
+    pub(crate) fn extend(&mut self, problems: impl IntoIterator<Item = Problem>) {
+        for problem in problems {
+            self.push(problem);
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "at offset {}: ", self.offset)?;
@@ -249,7 +279,7 @@ pub(crate) type Pairing = (u32, Option<IndexEntry>);
 
 /// Checks bitmap and index against each other and the data area; returns
 /// the block/entry pairing and appends every problem found.
-pub(crate) fn check_structure(meta: &Meta, problems: &mut Vec<Problem>) -> Vec<Pairing> {
+pub(crate) fn check_structure(meta: &Meta, problems: &mut Problems) -> Vec<Pairing> {
     let f = &meta.footer;
     // Only the first non_zero_blk_num set bits can pair with an index
     // entry, and the index they pair with fits in the file; the rest are
@@ -344,7 +374,7 @@ pub(crate) fn check_structure(meta: &Meta, problems: &mut Vec<Problem>) -> Vec<P
 }
 
 /// Footer-level deviations that do not stop a reader.
-pub(crate) fn check_footers(meta: &Meta, problems: &mut Vec<Problem>) {
+pub(crate) fn check_footers(meta: &Meta, problems: &mut Problems) {
     let (h, t) = (&meta.head, &meta.footer);
     if !meta.head_checksum_ok {
         problems.push(Problem {
@@ -381,5 +411,26 @@ pub(crate) fn check_footers(meta: &Meta, problems: &mut Vec<Problem>) {
                 expected,
             },
         });
+    }
+}
+
+#[cfg(test)]
+mod cap_tests {
+    use super::*;
+
+    #[test]
+    fn problems_past_the_limit_are_counted_not_kept() {
+        let mut problems = Problems::default();
+        let one = |n: u64| Problem {
+            offset: n,
+            kind: ProblemKind::BitmapPastEnd { block: n },
+        };
+        problems.extend((0..MAX_LISTED_PROBLEMS as u64 + 5).map(one));
+        assert_eq!(problems.list.len(), MAX_LISTED_PROBLEMS);
+        assert_eq!(problems.omitted, 5);
+        assert_eq!(
+            problems.list.last().map(|p| p.offset),
+            Some(MAX_LISTED_PROBLEMS as u64 - 1)
+        );
     }
 }

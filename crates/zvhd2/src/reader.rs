@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::footer::Footer;
 use crate::layout::{bit, IndexEntry};
 use crate::meta::Meta;
-use crate::problem::{check_structure, Problem, ProblemKind};
+use crate::problem::{check_structure, Problem, ProblemKind, Problems};
 use crate::record::{read_record, RecordFault};
 
 /// A ZVHD2 file opened for reading.
@@ -35,14 +35,19 @@ impl Reader {
     /// only checked when read.
     pub fn open(path: &Path) -> Result<Reader, Error> {
         let meta = Meta::load(path)?;
-        let mut problems = Vec::new();
+        let mut problems = Problems::default();
         let pairs = check_structure(&meta, &mut problems);
-        // Stray bits past the last block are harmless to a reader.
-        if let Some(p) = problems
-            .into_iter()
-            .find(|p| !matches!(p.kind, ProblemKind::BitmapPastEnd { .. }))
-        {
+        // Stray bits past the last block are harmless to a reader, unless
+        // there are so many that other problems may hide behind them.
+        let harmless = |p: &Problem| matches!(p.kind, ProblemKind::BitmapPastEnd { .. });
+        let mut listed = problems.list.into_iter();
+        if let Some(p) = listed.clone().find(|p| !harmless(p)) {
             return Err(p.into_error());
+        }
+        if problems.omitted > 0 {
+            if let Some(p) = listed.next() {
+                return Err(p.into_error());
+            }
         }
         let mut records = Vec::with_capacity(pairs.len());
         for (block, entry) in pairs {

@@ -13,7 +13,7 @@ use crate::error::{escape, Error};
 use crate::footer::Footer;
 use crate::layout::{bit, round_up, IndexEntry, SECTOR};
 use crate::meta::Meta;
-use crate::problem::{check_footers, check_structure, Problem, ProblemKind};
+use crate::problem::{check_footers, check_structure, Problem, ProblemKind, Problems};
 use crate::record::{read_record, RecordFault};
 
 /// What to verify beyond the file itself.
@@ -28,8 +28,11 @@ pub struct VerifyOptions<'a> {
 pub struct Report {
     /// The authoritative footer.
     pub footer: Footer,
-    /// Every problem found, in file order within each pass.
+    /// The problems found, in file order within each pass: every one, up
+    /// to [`MAX_LISTED_PROBLEMS`](crate::MAX_LISTED_PROBLEMS).
     pub problems: Vec<Problem>,
+    /// Problems found past that limit, counted but not listed.
+    pub problems_omitted: u64,
     /// Data records checked.
     pub records_checked: u64,
     /// Blocks compared with the RAW file (0 without one).
@@ -39,7 +42,7 @@ pub struct Report {
 impl Report {
     /// Whether no problem was found.
     pub fn is_ok(&self) -> bool {
-        self.problems.is_empty()
+        self.problems.is_empty() && self.problems_omitted == 0
     }
 }
 
@@ -60,7 +63,7 @@ thread_local! {
 pub fn verify(path: &Path, opts: &VerifyOptions<'_>, ctl: &Control<'_>) -> Result<Report, Error> {
     let meta = Meta::load(path)?;
     let f = meta.footer.clone();
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     check_footers(&meta, &mut problems);
     let pairs = check_structure(&meta, &mut problems);
 
@@ -136,8 +139,8 @@ pub fn verify(path: &Path, opts: &VerifyOptions<'_>, ctl: &Control<'_>) -> Resul
             .map(|&(block, entry)| check_block(&meta, raw.as_ref(), block, entry, bs))
             .collect();
         for r in results {
-            let (mut p, checked_record) = r?;
-            problems.append(&mut p);
+            let (p, checked_record) = r?;
+            problems.extend(p);
             records_checked += u64::from(checked_record);
         }
         (ctl.progress)(next.saturating_mul(bs as u64).min(f.orig_size));
@@ -146,7 +149,8 @@ pub fn verify(path: &Path, opts: &VerifyOptions<'_>, ctl: &Control<'_>) -> Resul
     (ctl.progress)(f.orig_size);
     Ok(Report {
         footer: f,
-        problems,
+        problems: problems.list,
+        problems_omitted: problems.omitted,
         records_checked,
         blocks_compared,
     })

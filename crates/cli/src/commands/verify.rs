@@ -46,6 +46,8 @@ struct Zvhd2Report {
     records_checked: u64,
     blocks_compared: u64,
     problems: Vec<ProblemLine>,
+    /// Problems found past the listing limit, counted only.
+    problems_omitted: u64,
 }
 
 /// Checks every structure and record of a ZVHD2 file (and every block
@@ -91,6 +93,7 @@ fn run_zvhd2(
                 message: p.to_string(),
             })
             .collect(),
+        problems_omitted: report.problems_omitted,
     };
     if json {
         print_json(&out)?;
@@ -107,8 +110,15 @@ fn run_zvhd2(
             "{}: {verdict}: {} records checked{compared}, {} problems",
             out.file,
             out.records_checked,
-            out.problems.len()
+            out.problems.len() as u64 + out.problems_omitted
         );
+        if out.problems_omitted > 0 {
+            println!(
+                "(the first {} are listed; {} more were counted)",
+                out.problems.len(),
+                out.problems_omitted
+            );
+        }
     }
     Ok(if out.sound {
         Outcome::Clean
