@@ -144,7 +144,7 @@ python3 - "$DISK_GIB" <<'PY'
 import json, os, sys
 def mean(name, i): return json.load(open(f"{name}.json"))["results"][i]["mean"]
 def row(label, a, b, note=""):
-    print(f"| {label} | {a:.2f} s | {b:.2f} s | {a / b:.2f}x | {note} |")
+    print(f"| {label} | {a:.3f} s | {b:.3f} s | {a / b:.2f}x | {note} |")
 size = os.path.getsize("disk.raw") / 1e6
 print(f"\nDisk image: {size:.0f} MB ({os.path.getsize('disk.zvhd2') / 1e6:.0f} MB as ZVHD2); "
       f"sparse file: {os.path.getsize('sparse.raw') / 2**30:.0f} GiB, 1 GiB of data.\n")
