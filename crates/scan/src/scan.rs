@@ -361,11 +361,16 @@ impl Job<'_> {
                 return Ok(());
             }
             let len = (piece.end - pos).min(want as u64) as usize;
-            // With a CRC every byte of the extent is read anyway, so each
-            // read fills the buffer as far as the extent and the task go and
-            // serves the blocks that follow too: blocks of 4 KiB then cost
-            // one system call per 256 KiB, not one each.
-            let ahead = if self.crc { limit } else { pos + len as u64 };
+            // With a CRC, or blocks no larger than the first probe, every
+            // byte of the extent is read anyway, so each read fills the
+            // buffer as far as the extent and the task go and serves the
+            // blocks that follow too: blocks of 4 KiB then cost one system
+            // call per 256 KiB, not one each.
+            let ahead = if self.crc || self.granularity <= FIRST_PROBE as u64 {
+                limit
+            } else {
+                pos + len as u64
+            };
             let chunk = reader.get(self, pos, len, ahead)?;
             let got = chunk.len() as u64;
             if is_zero(chunk) {
