@@ -1,9 +1,8 @@
 //! A file that changes during a scan is reported, not mapped wrongly;
 //! cancellation and a writer's exclusive lock stop a scan cleanly.
 //!
-//! Only growth and rewrites are exercised: shrinking a file under a live
-//! mapping can raise SIGBUS, which is exactly what the shared lock and the
-//! size check are documented to guard against but cannot catch in-process.
+//! Growth, rewrites and replacement are exercised here; a file shrunk under
+//! the scan (a short read) is covered by a unit test in `src/scan.rs`.
 
 mod common;
 
