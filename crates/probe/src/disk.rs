@@ -66,14 +66,7 @@ impl DiskRead for FileRegion {
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        let end = offset.checked_add(buf.len() as u64);
-        if end.map_or(true, |e| e > self.len) {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        let abs = self
-            .start
-            .checked_add(offset)
-            .ok_or_else(|| io::Error::from(io::ErrorKind::UnexpectedEof))?;
+        let abs = region_offset(self.start, self.len, offset, buf.len())?;
         read_exact_at(&self.file, abs, buf)
     }
 }
@@ -122,14 +115,18 @@ impl DiskRead for SubDisk<'_> {
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        let end = offset.checked_add(buf.len() as u64);
-        if end.map_or(true, |e| e > self.len) {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        let abs = self
-            .start
-            .checked_add(offset)
-            .ok_or_else(|| io::Error::from(io::ErrorKind::UnexpectedEof))?;
+        let abs = region_offset(self.start, self.len, offset, buf.len())?;
         self.inner.read_at(abs, buf)
     }
+}
+/// The absolute offset of `len` bytes at `offset` in a region of
+/// `region_len` bytes starting at `start`; `UnexpectedEof` when they do not
+/// all lie inside it.
+fn region_offset(start: u64, region_len: u64, offset: u64, len: usize) -> io::Result<u64> {
+    let eof = || io::Error::from(io::ErrorKind::UnexpectedEof);
+    let end = offset.checked_add(len as u64).ok_or_else(eof)?;
+    if end > region_len {
+        return Err(eof());
+    }
+    start.checked_add(offset).ok_or_else(eof)
 }

@@ -456,17 +456,7 @@ impl Footer {
     /// footer page, and apart from each other. Assumes
     /// [`Footer::check_fields`] passed. `offset` labels errors.
     pub fn check_layout(&self, offset: u64, file_len: u64) -> Result<Regions, Error> {
-        if file_len % PAGE != 0 {
-            return Err(Error::TailNotInLastPage { len: file_len });
-        }
-        // Head page, footer copy page, tail page.
-        if file_len < 3 * PAGE {
-            return Err(Error::TooShort {
-                len: file_len,
-                needed: 3 * PAGE,
-            });
-        }
-        let tail = file_len - PAGE;
+        let tail = tail_page_offset(file_len)?;
         let layout = |what, start, end, problem: String| Error::BadLayout {
             offset,
             what,
@@ -519,6 +509,22 @@ impl Footer {
             tail,
         })
     }
+}
+
+/// Where the tail footer page of a `file_len`-byte file starts: the last
+/// page, in a file of whole pages with room for the head page, the footer
+/// copy page and the tail page.
+pub(crate) fn tail_page_offset(file_len: u64) -> Result<u64, Error> {
+    if file_len % PAGE != 0 {
+        return Err(Error::TailNotInLastPage { len: file_len });
+    }
+    if file_len < 3 * PAGE {
+        return Err(Error::TooShort {
+            len: file_len,
+            needed: 3 * PAGE,
+        });
+    }
+    Ok(file_len - PAGE)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use crate::error::{escape, Error};
-use crate::footer::{sniff, Footer, Regions, Sniff};
+use crate::footer::{sniff, tail_page_offset, Footer, Regions, Sniff};
 use crate::layout::{bit, IndexEntry, FOOTER_LEN, INDEX_ENTRY_LEN, PAGE};
 
 /// The metadata of a ZVHD2 file whose footer passed every check.
@@ -80,16 +80,7 @@ impl Meta {
             needed: FOOTER_LEN as u64,
         })?;
         let (footer, footer_offset) = if head.zvhd2_version != 0 {
-            if file_len % PAGE != 0 {
-                return Err(Error::TailNotInLastPage { len: file_len });
-            }
-            if file_len < 3 * PAGE {
-                return Err(Error::TooShort {
-                    len: file_len,
-                    needed: 3 * PAGE,
-                });
-            }
-            let at = file_len - PAGE;
+            let at = tail_page_offset(file_len)?;
             let mut tail = [0u8; FOOTER_LEN];
             read_exact_at(&file, &mut tail, at, "the tail footer")?;
             (Footer::parse_at(&tail, at)?, at)
