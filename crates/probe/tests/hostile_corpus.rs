@@ -2,30 +2,12 @@
 //! make.py there): damaged tables and lying headers are reported as facts
 //! and anomalies, never as a crash or an error.
 
-use std::path::{Path, PathBuf};
+#[path = "../../../fixtures/hostile/cases.rs"]
+mod cases;
 
+use cases::{checks, corpus};
 use imsprep_probe::inspect;
 use serde_json::Value;
-
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/hostile")
-}
-
-/// (file, check) for every check whose API starts with `prefix`.
-fn checks(prefix: &str) -> Vec<(String, Value)> {
-    let text = std::fs::read_to_string(corpus().join("expected.json")).unwrap();
-    let cases: Vec<Value> = serde_json::from_str(&text).unwrap();
-    let mut out = Vec::new();
-    for case in cases {
-        let file = case["file"].as_str().unwrap().to_string();
-        for check in case["checks"].as_array().unwrap() {
-            if check["api"].as_str().unwrap().starts_with(prefix) {
-                out.push((file.clone(), check.clone()));
-            }
-        }
-    }
-    out
-}
 
 /// Runs one check; every mismatch is described.
 fn run(file: &str, check: &Value) -> Vec<String> {

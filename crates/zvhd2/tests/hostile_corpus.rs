@@ -1,30 +1,14 @@
 //! Runs every ZVHD2 case of the hostile corpus (fixtures/hostile, made by
 //! make.py there) and asserts the error or verifier problem it must give.
 
-use std::path::{Path, PathBuf};
+#[path = "../../../fixtures/hostile/cases.rs"]
+mod cases;
 
+use std::path::Path;
+
+use cases::{checks, corpus};
 use imsprep_zvhd2::{verify, Control, Error, Reader, VerifyOptions};
 use serde_json::Value;
-
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/hostile")
-}
-
-/// (file, check) for every check whose API starts with `prefix`.
-fn checks(prefix: &str) -> Vec<(String, Value)> {
-    let text = std::fs::read_to_string(corpus().join("expected.json")).unwrap();
-    let cases: Vec<Value> = serde_json::from_str(&text).unwrap();
-    let mut out = Vec::new();
-    for case in cases {
-        let file = case["file"].as_str().unwrap().to_string();
-        for check in case["checks"].as_array().unwrap() {
-            if check["api"].as_str().unwrap().starts_with(prefix) {
-                out.push((file.clone(), check.clone()));
-            }
-        }
-    }
-    out
-}
 
 /// The variant name of a value's Debug form (`BadCookie { .. }` → `BadCookie`).
 fn variant(debug: &str) -> &str {
