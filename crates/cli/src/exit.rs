@@ -82,6 +82,11 @@ fn classify(err: &anyhow::Error) -> u8 {
                 return FAILURE;
             }
         }
+        if let Some(imsprep_zvhd2::Error::SourceChanged { .. }) =
+            cause.downcast_ref::<imsprep_zvhd2::Error>()
+        {
+            return FAILURE;
+        }
         if let Some(io) = cause.downcast_ref::<io::Error>() {
             // A file that ends early or holds nonsense is a bad image, not a
             // failing disk.

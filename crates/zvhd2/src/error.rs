@@ -186,6 +186,13 @@ pub enum Error {
         /// What the compressor said.
         detail: String,
     },
+    /// The source changed while it was being converted, so the output
+    /// would match no single version of it.
+    #[error("the source changed while it was being read: {detail}")]
+    SourceChanged {
+        /// What changed.
+        detail: String,
+    },
     /// The caller set the cancellation flag.
     #[error("cancelled")]
     Cancelled,

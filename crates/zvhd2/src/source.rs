@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::time::SystemTime;
 
 use imsprep_scan::Extent;
 
@@ -27,6 +28,20 @@ pub trait BlockSource: Sync {
     /// is `block_size` bytes long, or says it is all zeros. The last block
     /// is zero-filled past [`BlockSource::size`].
     fn read_block(&self, index: u64, block_size: usize, buf: &mut [u8]) -> io::Result<BlockData>;
+
+    /// Called once every block was read, before the output is kept: an
+    /// error if the source changed meanwhile. Sources that cannot change
+    /// keep the default.
+    fn check_unchanged(&self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// What tells one version of a file from another: its length and
+/// modification time.
+fn version_of(file: &File) -> io::Result<(u64, Option<SystemTime>)> {
+    let meta = file.metadata()?;
+    Ok((meta.len(), meta.modified().ok()))
 }
 
 /// A RAW disk image file. Blocks lying wholly in holes of a sparse file
@@ -36,6 +51,8 @@ pub struct RawFileSource {
     file: File,
     len: u64,
     extents: Vec<Extent>,
+    /// Length and modification time when opened.
+    version: (u64, Option<SystemTime>),
 }
 
 impl RawFileSource {
@@ -54,13 +71,16 @@ impl RawFileSource {
 
     /// Wraps an open file.
     pub fn from_file(file: File) -> Result<RawFileSource, Error> {
-        let len = file
-            .metadata()
-            .map_err(|e| Error::io("reading the size", e))?
-            .len();
+        let version = version_of(&file).map_err(|e| Error::io("reading the size", e))?;
+        let len = version.0;
         let extents = imsprep_scan::data_extents(&file, len)
             .map_err(|e| Error::io("listing data extents", e))?;
-        Ok(RawFileSource { file, len, extents })
+        Ok(RawFileSource {
+            file,
+            len,
+            extents,
+            version,
+        })
     }
 
     /// Whether any data extent touches `start..end`.
@@ -89,12 +109,33 @@ impl BlockSource for RawFileSource {
         }
         let n = (end - start) as usize;
         let (head, tail) = buf.split_at_mut(n);
-        self.file.read_exact_at(head, start)?;
+        self.file.read_exact_at(head, start).map_err(|e| {
+            if e.kind() == io::ErrorKind::UnexpectedEof {
+                io::Error::new(e.kind(), "the file became shorter while being read")
+            } else {
+                e
+            }
+        })?;
         tail.fill(0);
         Ok(if imsprep_scan::is_zero(head) {
             BlockData::Zero
         } else {
             BlockData::Data
         })
+    }
+
+    fn check_unchanged(&self) -> Result<(), Error> {
+        let now = version_of(&self.file).map_err(|e| Error::io("reading the size", e))?;
+        if now.0 != self.version.0 {
+            return Err(Error::SourceChanged {
+                detail: format!("its length went from {} to {} bytes", self.version.0, now.0),
+            });
+        }
+        if now.1 != self.version.1 {
+            return Err(Error::SourceChanged {
+                detail: "its modification time moved".to_string(),
+            });
+        }
+        Ok(())
     }
 }

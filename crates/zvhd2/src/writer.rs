@@ -155,9 +155,16 @@ pub(crate) fn write_with(
             INPUT.with(|cell| {
                 let mut input = cell.borrow_mut();
                 input.resize(bs, 0);
-                let found = source
-                    .read_block(i as u64, bs, &mut input)
-                    .map_err(|e| Error::io(format!("reading block {i} of the source"), e))?;
+                let found = source.read_block(i as u64, bs, &mut input).map_err(|e| {
+                    // A source that ends early has most likely been cut short
+                    // meanwhile; say so when it can tell.
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                        if let Err(changed) = source.check_unchanged() {
+                            return changed;
+                        }
+                    }
+                    Error::io(format!("reading block {i} of the source"), e)
+                })?;
                 if found == BlockData::Zero {
                     return Ok(None);
                 }
@@ -241,6 +248,7 @@ pub(crate) fn write_with(
     w.flush().map_err(werr)?;
     drop(w);
     ctl.check()?;
+    source.check_unchanged()?;
     output.finish()?;
     (ctl.progress)(size);
     Ok(WriteSummary {
