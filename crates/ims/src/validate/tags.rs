@@ -80,18 +80,35 @@ fn check_key(key: &str, path: &str, out: &mut Vec<Finding>) {
     if len == 0 || len > TAG_KEY_MAX {
         problems.push(format!("has {len} characters (1 to {TAG_KEY_MAX} allowed)"));
     }
-    let bad: Vec<char> = key.chars().filter(|&c| !is_tag_char(c)).collect();
-    if !bad.is_empty() {
-        problems.push(format!(
+    problems.extend(disallowed(key.chars().filter(|&c| !is_tag_char(c))));
+    push_problems(out, Code::ReqTagKey, path, "tag key", key, &problems);
+}
+
+/// The problem of having `bad` characters, if there are any.
+fn disallowed(bad: impl Iterator<Item = char>) -> Option<String> {
+    let bad: Vec<char> = bad.collect();
+    (!bad.is_empty()).then(|| {
+        format!(
             "has characters that are not allowed: {}",
             describe_chars(bad)
-        ));
-    }
+        )
+    })
+}
+
+/// One finding listing every problem of a tag key or value, if any.
+fn push_problems(
+    out: &mut Vec<Finding>,
+    code: Code,
+    path: &str,
+    what: &str,
+    text: &str,
+    problems: &[String],
+) {
     if !problems.is_empty() {
         out.push(Finding::new(
-            Code::ReqTagKey,
+            code,
             path,
-            format!("tag key \"{key}\" {}", problems.join(" and ")),
+            format!("{what} \"{text}\" {}", problems.join(" and ")),
         ));
     }
 }
@@ -105,23 +122,10 @@ fn check_value(value: &str, path: &str, out: &mut Vec<Finding>) {
         ));
     }
     let extended = |c: char| c == '.' || is_cjk(c);
-    let bad: Vec<char> = value
-        .chars()
-        .filter(|&c| !is_tag_char(c) && !extended(c))
-        .collect();
-    if !bad.is_empty() {
-        problems.push(format!(
-            "has characters that are not allowed: {}",
-            describe_chars(bad)
-        ));
-    }
-    if !problems.is_empty() {
-        out.push(Finding::new(
-            Code::ReqTagValue,
-            path,
-            format!("tag value \"{value}\" {}", problems.join(" and ")),
-        ));
-    }
+    problems.extend(disallowed(
+        value.chars().filter(|&c| !is_tag_char(c) && !extended(c)),
+    ));
+    push_problems(out, Code::ReqTagValue, path, "tag value", value, &problems);
     let ext: Vec<char> = value.chars().filter(|&c| extended(c)).collect();
     if !ext.is_empty() {
         out.push(Finding::new(
