@@ -99,9 +99,9 @@ struct Linter {
 
 impl Linter {
     fn run(mut self, mut map: Map<String, Value>, order: &[String]) -> Vec<Finding> {
-        let mut seen = HashSet::new();
+        let mut present = HashSet::new();
         for key in order {
-            if !seen.insert(key.as_str()) {
+            if !present.insert(key.as_str()) {
                 self.out.push(Finding::new(
                     Code::JsonDuplicateKey,
                     format!("$.{key}"),
@@ -116,7 +116,7 @@ impl Linter {
                 continue;
             }
             let Some(v) = map.remove(key) else { continue };
-            if let Some(v) = self.field(key, v, order) {
+            if let Some(v) = self.field(key, v, &present) {
                 clean.insert(key.clone(), v);
             }
         }
@@ -137,7 +137,7 @@ impl Linter {
     }
 
     /// Checks one top-level field; returns the value to keep, if any.
-    fn field(&mut self, key: &str, v: Value, present: &[String]) -> Option<Value> {
+    fn field(&mut self, key: &str, v: Value, present: &HashSet<&str>) -> Option<Value> {
         let path = format!("$.{key}");
         let Some(kind) = kind_of(key) else {
             self.unknown(&path, key, REQUEST_FIELDS, present);
@@ -272,9 +272,10 @@ impl Linter {
             return None;
         };
         let names: Vec<String> = obj.keys().cloned().collect();
+        let present: HashSet<&str> = names.iter().map(String::as_str).collect();
         for k in &names {
             if k != "key" && k != "value" {
-                self.unknown(&format!("{path}.{k}"), k, &["key", "value"], &names);
+                self.unknown(&format!("{path}.{k}"), k, &["key", "value"], &present);
                 obj.remove(k);
             }
         }
@@ -318,11 +319,13 @@ impl Linter {
         self.reported.insert(path.to_owned());
     }
 
-    fn unknown(&mut self, path: &str, key: &str, known: &[&str], present: &[String]) {
+    /// `present` is a set because a body may hold tens of thousands of
+    /// unknown keys, each checked against it.
+    fn unknown(&mut self, path: &str, key: &str, known: &[&str], present: &HashSet<&str>) {
         let msg = format!("`{key}` is not a field of the request");
         let f = Finding::new(Code::JsonUnknownField, path, msg);
         let f = match closest_field(key, known) {
-            Some(s) if present.iter().any(|p| p == s) => f.with_fix(format!(
+            Some(s) if present.contains(s) => f.with_fix(format!(
                 "Did you mean `{s}`? It is already present; remove `{key}`."
             )),
             Some(s) => f.with_fix(format!("Did you mean `{s}`? Rename `{key}` to `{s}`.")),
@@ -360,9 +363,14 @@ fn fold(s: &str) -> String {
         .collect()
 }
 
+/// How much of an unknown key is compared with the known field names.
+const MAX_COMPARED_KEY_CHARS: usize = 64;
+
 /// The known field most like `key`, if any is close enough.
 pub fn closest_field<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
-    let k = fold(key);
+    // Field names are short; comparing only the start of a long key keeps the
+    // quadratic edit distance cheap whatever the file holds.
+    let k: String = fold(key).chars().take(MAX_COMPARED_KEY_CHARS).collect();
     let mut best: Option<(f64, &'a str)> = None;
     for &cand in known {
         let c = fold(cand);

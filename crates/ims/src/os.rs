@@ -153,15 +153,22 @@ fn drop_zero_minor(s: &str) -> String {
         .join(" ")
 }
 
+/// How much of a value the similarity scores look at. Edit distance costs
+/// the product of the two lengths, so a megabyte-long value compared with
+/// every catalogue entry took seconds; the longest known string has 51
+/// characters, and a long value that starts like one still meets it.
+const MAX_COMPARED_CHARS: usize = 96;
+
 /// Up to `n` known strings closest to `version` (case-insensitive), best first.
 pub fn suggest_os_versions(version: &str, n: usize) -> Vec<&'static str> {
-    let want = loose(version);
+    let want: String = loose(version).chars().take(MAX_COMPARED_CHARS).collect();
+    let want_exact = drop_zero_minor(&want);
     let mut scored: Vec<(f64, usize, &'static str)> = os_catalogue()
         .iter()
         .enumerate()
         .map(|(i, e)| {
             let have = loose(&e.version);
-            let score = if drop_zero_minor(&have) == drop_zero_minor(&want) {
+            let score = if drop_zero_minor(&have) == want_exact {
                 1.0
             } else {
                 let lev = strsim::normalized_damerau_levenshtein(&want, &have);
@@ -341,6 +348,18 @@ mod tests {
         let f = check_os_version("zzzzzzzzzzzzzzzzzzzzzzzzzz", "$.os_version");
         assert_eq!(codes(&f), ["OS-VERSION-UNKNOWN"]);
         assert!(f[0].fix.contains("No known string"));
+    }
+
+    #[test]
+    fn megabyte_value_is_compared_by_its_start() {
+        let long = format!("Ubuntu 18.04 server 64bit{}", "x".repeat(1 << 20));
+        let f = check_os_version(&long, "$.os_version");
+        assert_eq!(codes(&f), ["OS-VERSION-UNKNOWN"]);
+        assert!(
+            f[0].fix.contains("Ubuntu 18.04 server 64bit"),
+            "{}",
+            f[0].fix
+        );
     }
 
     #[test]

@@ -88,6 +88,14 @@ fn unknown_field_without_close_match_lists_fields() {
 }
 
 #[test]
+fn megabyte_key_is_compared_by_its_start() {
+    let key = format!("minDiskGb{}", "q".repeat(1 << 20));
+    let f = lint_json(&body(&format!(r#""min_disk": 40, "{key}": 1"#)));
+    let u = find(&f, "JSON-UNKNOWN-FIELD", &format!("$.{key}"));
+    assert!(u.fix.contains("`min_disk`"), "{}", u.fix);
+}
+
+#[test]
 fn typo_next_to_the_real_field() {
     let f = lint_json(&body(r#""min_disk": 40, "min_disk_gb": 40"#));
     let u = find(&f, "JSON-UNKNOWN-FIELD", "$.min_disk_gb");
@@ -280,4 +288,26 @@ fn never_panics_on_odd_input() {
     ] {
         let _ = lint_json(text);
     }
+}
+
+#[test]
+fn tens_of_thousands_of_tags_still_find_the_duplicate() {
+    let mut tags: Vec<String> = (0..50_000).map(|i| format!("\"k{i}.v\"")).collect();
+    tags.push("\"k7.x\"".to_owned());
+    let f = lint_json(&body(&format!(
+        r#""min_disk": 40, "tags": [{}]"#,
+        tags.join(",")
+    )));
+    let d = find(&f, "REQ-TAG-DUPLICATE", "$.tags[50000]");
+    assert!(d.message.contains("$.tags[7]"), "{}", d.message);
+    assert_eq!(f.len(), 1, "{f:#?}");
+}
+
+#[test]
+fn ten_thousand_unknown_keys_each_get_their_fix() {
+    let keys: Vec<String> = (0..10_000).map(|i| format!("\"min_disk{i}\": 1")).collect();
+    let f = lint_json(&body(&format!(r#""min_disk": 40, {}"#, keys.join(","))));
+    assert_eq!(f.len(), 10_000);
+    let u = find(&f, "JSON-UNKNOWN-FIELD", "$.min_disk9999");
+    assert!(u.fix.contains("already present"), "{}", u.fix);
 }
