@@ -1,5 +1,7 @@
 //! `tags` and `image_tags` rules.
 
+use std::collections::hash_map::{Entry, HashMap};
+
 use super::text::{describe_chars, is_cjk, is_tag_char};
 use crate::finding::{Code, Finding};
 use crate::model::ImageTag;
@@ -11,7 +13,9 @@ pub const TAG_VALUE_MAX: usize = 43;
 
 /// Checks both tag lists, their keys' uniqueness and that only one list is used.
 pub fn check_tags(tags: &[String], image_tags: &[ImageTag], out: &mut Vec<Finding>) {
-    let mut keys: Vec<(String, String)> = Vec::new(); // (key, path of first use)
+    // Key -> path of its first use. A map, not a list: a body may hold tens
+    // of thousands of tags, and a pairwise search took seconds.
+    let mut keys: HashMap<String, String> = HashMap::new();
     for (i, tag) in tags.iter().enumerate() {
         let path = format!("$.tags[{i}]");
         let Some((key, value)) = tag.split_once('.') else {
@@ -62,15 +66,16 @@ pub fn check_tags(tags: &[String], image_tags: &[ImageTag], out: &mut Vec<Findin
     }
 }
 
-fn note_key(key: &str, path: &str, keys: &mut Vec<(String, String)>, out: &mut Vec<Finding>) {
-    if let Some((_, first)) = keys.iter().find(|(k, _)| k == key) {
-        out.push(Finding::new(
+fn note_key(key: &str, path: &str, keys: &mut HashMap<String, String>, out: &mut Vec<Finding>) {
+    match keys.entry(key.to_owned()) {
+        Entry::Occupied(first) => out.push(Finding::new(
             Code::ReqTagDuplicate,
             path,
-            format!("tag key \"{key}\" is already used at {first}"),
-        ));
-    } else {
-        keys.push((key.to_owned(), path.to_owned()));
+            format!("tag key \"{key}\" is already used at {}", first.get()),
+        )),
+        Entry::Vacant(slot) => {
+            slot.insert(path.to_owned());
+        }
     }
 }
 
