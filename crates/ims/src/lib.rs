@@ -16,6 +16,7 @@ pub mod lint;
 pub mod manifest;
 pub mod model;
 pub mod os;
+mod shown;
 pub mod validate;
 
 pub use builder::{parse_tag_arg, RequestBuilder, TagArgError};

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::finding::{Code, Finding};
 use crate::model::{ImageRequest, REQUEST_FIELDS};
+use crate::shown::ticked;
 use crate::validate::validate;
 
 /// What JSON type a field takes.
@@ -105,7 +106,10 @@ impl Linter {
                 self.out.push(Finding::new(
                     Code::JsonDuplicateKey,
                     format!("$.{key}"),
-                    format!("`{key}` appears more than once; the last one counts here"),
+                    format!(
+                        "{} appears more than once; the last one counts here",
+                        ticked(key)
+                    ),
                 ));
             }
         }
@@ -147,7 +151,7 @@ impl Linter {
             self.out.push(Finding::new(
                 Code::JsonNull,
                 &path,
-                format!("`{key}` is null"),
+                format!("{} is null", ticked(key)),
             ));
             return None;
         }
@@ -322,15 +326,20 @@ impl Linter {
     /// `present` is a set because a body may hold tens of thousands of
     /// unknown keys, each checked against it.
     fn unknown(&mut self, path: &str, key: &str, known: &[&str], present: &HashSet<&str>) {
-        let msg = format!("`{key}` is not a field of the request");
+        let msg = format!("{} is not a field of the request", ticked(key));
         let f = Finding::new(Code::JsonUnknownField, path, msg);
         let f = match closest_field(key, known) {
             Some(s) if present.contains(s) => f.with_fix(format!(
-                "Did you mean `{s}`? It is already present; remove `{key}`."
+                "Did you mean `{s}`? It is already present; remove {}.",
+                ticked(key)
             )),
-            Some(s) => f.with_fix(format!("Did you mean `{s}`? Rename `{key}` to `{s}`.")),
+            Some(s) => f.with_fix(format!(
+                "Did you mean `{s}`? Rename {} to `{s}`.",
+                ticked(key)
+            )),
             None => f.with_fix(format!(
-                "Remove `{key}`; the request's fields are: {}.",
+                "Remove {}; the request's fields are: {}.",
+                ticked(key),
                 known.join(", ")
             )),
         };

@@ -6,6 +6,7 @@
 use std::sync::OnceLock;
 
 use crate::finding::{Code, Finding};
+use crate::shown::quoted;
 
 const HUAWEICLOUD_TSV: &str = include_str!("../data/os_versions_huaweicloud.tsv");
 const OTC_TSV: &str = include_str!("../data/os_versions_otc.tsv");
@@ -217,7 +218,8 @@ pub fn check_os_version(version: &str, path: &str) -> Vec<Finding> {
                         Code::OsVersionCase,
                         path,
                         format!(
-                            "\"{version}\" differs from a known string only in case or spacing"
+                            "{} differs from a known string only in case or spacing",
+                            quoted(version)
                         ),
                     )
                     .with_fix(format!("Write it exactly as {}.", spellings.join(" or "))),
@@ -237,7 +239,7 @@ pub fn check_os_version(version: &str, path: &str) -> Vec<Finding> {
                     Finding::new(
                         Code::OsVersionUnknown,
                         path,
-                        format!("\"{version}\" is not a known os_version string"),
+                        format!("{} is not a known os_version string", quoted(version)),
                     )
                     .with_fix(fix),
                 );
@@ -250,7 +252,7 @@ pub fn check_os_version(version: &str, path: &str) -> Vec<Finding> {
         out.push(Finding::new(
             Code::Os32Bit,
             path,
-            format!("\"{version}\" is a 32-bit system"),
+            format!("{} is a 32-bit system", quoted(version)),
         ));
     }
     let windows = entry.map_or_else(|| is_windows_version(version), |e| e.is_windows());
@@ -258,7 +260,7 @@ pub fn check_os_version(version: &str, path: &str) -> Vec<Finding> {
         out.push(Finding::new(
             Code::OsWindows,
             path,
-            format!("\"{version}\" is a Windows system"),
+            format!("{} is a Windows system", quoted(version)),
         ));
     }
     out
@@ -360,6 +362,13 @@ mod tests {
             "{}",
             f[0].fix
         );
+        // The message quotes the value's start and length, not a megabyte.
+        assert!(
+            f[0].message.contains("(1048601 characters)"),
+            "{}",
+            f[0].message
+        );
+        assert!(f[0].message.len() < 200);
     }
 
     #[test]

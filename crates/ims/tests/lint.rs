@@ -93,6 +93,8 @@ fn megabyte_key_is_compared_by_its_start() {
     let f = lint_json(&body(&format!(r#""min_disk": 40, "{key}": 1"#)));
     let u = find(&f, "JSON-UNKNOWN-FIELD", &format!("$.{key}"));
     assert!(u.fix.contains("`min_disk`"), "{}", u.fix);
+    assert!(u.message.contains("(1048585 characters)"), "{}", u.message);
+    assert!(u.fix.len() < 300, "{}", u.fix);
 }
 
 #[test]

@@ -11,6 +11,7 @@ pub use imsprep_probe::{Format, PartitionTable};
 
 use crate::finding::{Code, Finding};
 use crate::model::{Architecture, Firmware, ImageRequest, ImageType};
+use crate::shown::quoted;
 
 /// One GiB; `min_disk` is in these units.
 pub const GIB: u64 = 1 << 30;
@@ -428,7 +429,11 @@ fn check_bitmap(facts: &ImageFacts, intent: &Intent, out: &mut Vec<Finding>) {
                 Finding::new(
                     Code::ImageBitmapName,
                     "bitmap",
-                    format!("bitmap object \"{bitmap}\" does not match image object \"{image}\""),
+                    format!(
+                        "bitmap object {} does not match image object {}",
+                        quoted(bitmap),
+                        quoted(image)
+                    ),
                 )
                 .with_fix(format!("Name the bitmap object \"{want}\".")),
             );

@@ -3,6 +3,7 @@
 use crate::finding::{Code, Finding};
 use crate::model::{Architecture, Firmware, ImageRequest, ImageType, LicenseType, OsType};
 use crate::os;
+use crate::shown::quoted;
 
 /// Largest `min_disk` in GiB (1 TiB).
 pub const MIN_DISK_MAX: u64 = 1024;
@@ -16,7 +17,11 @@ fn bad_enum(
     exact: Option<&str>,
     hint: Option<&str>,
 ) -> Finding {
-    let f = Finding::new(code, path, format!("\"{value}\" is not an accepted value"));
+    let f = Finding::new(
+        code,
+        path,
+        format!("{} is not an accepted value", quoted(value)),
+    );
     match (exact, hint) {
         (Some(e), _) => f.with_fix(format!("Write it exactly as \"{e}\".")),
         (None, Some(h)) => f.with_fix(format!("Use \"{h}\".")),
@@ -212,7 +217,7 @@ pub fn check_enterprise_project(id: &str, out: &mut Vec<Finding>) {
         out.push(Finding::new(
             Code::ReqEnterpriseProject,
             "$.enterprise_project_id",
-            format!("\"{id}\" is neither \"0\" nor a UUID"),
+            format!("{} is neither \"0\" nor a UUID", quoted(id)),
         ));
     }
 }

@@ -5,6 +5,7 @@ use std::collections::hash_map::{Entry, HashMap};
 use super::text::{describe_chars, is_cjk, is_tag_char};
 use crate::finding::{Code, Finding};
 use crate::model::ImageTag;
+use crate::shown::quoted;
 
 /// Longest tag key, in characters.
 pub const TAG_KEY_MAX: usize = 36;
@@ -23,7 +24,7 @@ pub fn check_tags(tags: &[String], image_tags: &[ImageTag], out: &mut Vec<Findin
                 Finding::new(
                     Code::ReqTagFormat,
                     &path,
-                    format!("tag \"{tag}\" has no `.` between key and value"),
+                    format!("tag {} has no `.` between key and value", quoted(tag)),
                 )
                 .with_fix(format!(
                     "Write it as \"{tag}.VALUE\" (or \"{tag}.\" for an empty value)."
@@ -43,14 +44,18 @@ pub fn check_tags(tags: &[String], image_tags: &[ImageTag], out: &mut Vec<Findin
             out.push(Finding::new(
                 Code::ReqTagTrimmed,
                 format!("{base}.key"),
-                format!("key \"{}\" will be stored as \"{key}\"", t.key),
+                format!("key {} will be stored as {}", quoted(&t.key), quoted(key)),
             ));
         }
         if value != t.value {
             out.push(Finding::new(
                 Code::ReqTagTrimmed,
                 format!("{base}.value"),
-                format!("value \"{}\" will be stored as \"{value}\"", t.value),
+                format!(
+                    "value {} will be stored as {}",
+                    quoted(&t.value),
+                    quoted(value)
+                ),
             ));
         }
         check_key(key, &format!("{base}.key"), out);
@@ -71,7 +76,7 @@ fn note_key(key: &str, path: &str, keys: &mut HashMap<String, String>, out: &mut
         Entry::Occupied(first) => out.push(Finding::new(
             Code::ReqTagDuplicate,
             path,
-            format!("tag key \"{key}\" is already used at {}", first.get()),
+            format!("tag key {} is already used at {}", quoted(key), first.get()),
         )),
         Entry::Vacant(slot) => {
             slot.insert(path.to_owned());
@@ -113,7 +118,7 @@ fn push_problems(
         out.push(Finding::new(
             code,
             path,
-            format!("{what} \"{text}\" {}", problems.join(" and ")),
+            format!("{what} {} {}", quoted(text), problems.join(" and ")),
         ));
     }
 }
@@ -136,7 +141,7 @@ fn check_value(value: &str, path: &str, out: &mut Vec<Finding>) {
         out.push(Finding::new(
             Code::ReqTagValueExtended,
             path,
-            format!("tag value \"{value}\" has {}", describe_chars(ext)),
+            format!("tag value {} has {}", quoted(value), describe_chars(ext)),
         ));
     }
 }

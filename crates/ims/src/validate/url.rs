@@ -1,6 +1,7 @@
 //! `image_url` rules: `bucket:object`, bucket naming, object names.
 
 use crate::finding::{Code, Finding};
+use crate::shown::quoted;
 
 /// Shortest and longest bucket name.
 pub const BUCKET_LEN: std::ops::RangeInclusive<usize> = 3..=63;
@@ -57,7 +58,7 @@ pub fn check_image_url(url: &str, out: &mut Vec<Finding>) {
                 Finding::new(
                     Code::ReqImageUrlFormat,
                     path,
-                    format!("\"{url}\" is a URL; the API wants `bucket:object`"),
+                    format!("{} is a URL; the API wants `bucket:object`", quoted(url)),
                 )
                 .with_fix(url_fix(url.get(scheme.len()..).unwrap_or(""))),
             );
@@ -69,7 +70,7 @@ pub fn check_image_url(url: &str, out: &mut Vec<Finding>) {
             Finding::new(
                 Code::ReqImageUrlFormat,
                 path,
-                format!("\"{url}\" has no `:` between bucket and object"),
+                format!("{} has no `:` between bucket and object", quoted(url)),
             )
             .with_fix(url_fix(url)),
         );
@@ -86,7 +87,7 @@ pub fn check_image_url(url: &str, out: &mut Vec<Finding>) {
         out.push(Finding::new(
             Code::ReqImageUrlFormat,
             path,
-            format!("in \"{url}\" {what}"),
+            format!("in {} {what}", quoted(url)),
         ));
     }
     if !bucket.is_empty() {
@@ -95,7 +96,7 @@ pub fn check_image_url(url: &str, out: &mut Vec<Finding>) {
             out.push(Finding::new(
                 Code::ReqBucketName,
                 path,
-                format!("bucket \"{bucket}\" {}", problems.join("; ")),
+                format!("bucket {} {}", quoted(bucket), problems.join("; ")),
             ));
         }
     }
@@ -117,11 +118,15 @@ fn check_object(object: &str, out: &mut Vec<Finding>) {
     }
     let spaced: Vec<&str> = object.split('/').filter(|s| s.contains(' ')).collect();
     if !spaced.is_empty() {
-        let names: Vec<String> = spaced.iter().map(|s| format!("\"{s}\"")).collect();
+        let names: Vec<String> = spaced.iter().map(|s| quoted(s).to_string()).collect();
         out.push(Finding::new(
             Code::ReqObjectSpace,
             path,
-            format!("object \"{object}\" has spaces in {}", names.join(", ")),
+            format!(
+                "object {} has spaces in {}",
+                quoted(object),
+                names.join(", ")
+            ),
         ));
     }
     let lower = object.to_ascii_lowercase();
@@ -130,7 +135,7 @@ fn check_object(object: &str, out: &mut Vec<Finding>) {
         out.push(Finding::new(
             Code::ReqObjectExtension,
             path,
-            format!("object \"{object}\" does not end in .raw or .zvhd2"),
+            format!("object {} does not end in .raw or .zvhd2", quoted(object)),
         ));
     }
 }
