@@ -15,6 +15,9 @@ case $t in
   *) echo "unknown target $t" >&2; exit 2 ;;
 esac
 mkdir -p "corpus/$t" artifacts
+# A dictionary of the format's tokens, where the target has one.
+dict=
+if [ -f "dicts/$t.dict" ]; then dict="-dict=dicts/$t.dict"; fi
 # -a: debug assertions, so integer overflow panics instead of wrapping.
 # -malloc_limit_mb catches any single allocation above 256 MB (what a size
 # read from a file could cause). The whole-process limit is looser because
@@ -22,4 +25,4 @@ mkdir -p "corpus/$t" artifacts
 # long run of a fast target passed 512 MB without leaking anything.
 exec cargo +nightly fuzz run -a "$t" "corpus/$t" "seeds/$t" -- \
   -rss_limit_mb=2048 -malloc_limit_mb=256 -max_len="$max" -timeout=10 \
-  -max_total_time="$secs" -print_final_stats=1
+  -max_total_time="$secs" -print_final_stats=1 $dict
