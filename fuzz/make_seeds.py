@@ -178,6 +178,8 @@ def lint_seeds():
     put("ims_lint", "typos.json", b'{"name": "x", "imageUrl": 3, "min_disk_gb": "40", "tag": [1]}')
     put("ims_lint", "syntax.json", b'{"name": "x",, }')
     put("ims_lint", "bom.json", "\ufeff[]".encode())
+    put("ims_lint", "image_tags.json", b'{"name": "win-2019", "image_url": "my-bucket:images/win 2019.raw", "os_version": "Windows Server 2019 Standard 64bit", "os_type": "Windows", "min_disk": 1025, "license_type": "byol", "hw_firmware_type": "bios", "architecture": "x86", "enterprise_project_id": "8d4b7f59-2b8c-4f0e-9d8a-1f2a3b4c5d6e", "image_tags": [{"key": " env ", "value": "prod"}, {"key": "env", "value": "\\u4e2d\\u6587"}, {"key": "k", "extra": 1}], "tags": ["a.b", "nodot"]}\n')
+    put("ims_lint", "data_image.json", b'{"name": "data-1", "image_url": "https://bkt.obs.example.com/d1.qcow2", "type": "DataImage", "os_type": "Linux", "min_disk": "40", "description": "a\\tb", "is_quick_import": true}\n')
 
 
 def main():
