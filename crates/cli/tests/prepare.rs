@@ -504,3 +504,20 @@ fn link_puts_the_image_in_the_set_but_never_replaces_the_input() {
         assert_eq!(code(&verify_manifest(&other)), 0);
     }
 }
+
+#[test]
+fn an_oversized_or_broken_manifest_is_refused_by_name() {
+    // Exit 1: the input is unfit (as for any bad input), not unreadable.
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("manifest.json");
+    // Sparse: the refusal must come from the size limit, not from parsing.
+    fs::File::create(&big).unwrap().set_len(5 << 20).unwrap();
+    let out = verify_manifest(dir.path());
+    assert_eq!(code(&out), 1, "{out:?}");
+    assert_one_error_line(&out.stderr, "larger than 4 MiB, too large for a manifest");
+
+    fs::write(&big, b"{\"files\": 3}").unwrap();
+    let out = verify_manifest(dir.path());
+    assert_eq!(code(&out), 1, "{out:?}");
+    assert_one_error_line(&out.stderr, "manifest.json: not an imsprep manifest");
+}

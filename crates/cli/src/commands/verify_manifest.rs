@@ -1,6 +1,7 @@
 //! `imsprep verify --manifest DIR/manifest.json`: are the files of an
 //! upload set still the ones `prepare` wrote?
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -73,19 +74,22 @@ pub fn run(session: &Session, manifest_path: &Path, json: bool) -> anyhow::Resul
 
 /// Reads and parses a manifest, bounded in size.
 pub fn read(path: &Path) -> anyhow::Result<Manifest> {
-    let len = std::fs::metadata(path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .len();
-    if len > MAX_MANIFEST_BYTES {
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    // Read through a limit rather than trusting the size first looked up: a
+    // pipe or a file still growing reports less than it delivers.
+    let mut bytes = Vec::new();
+    file.take(MAX_MANIFEST_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    if bytes.len() as u64 > MAX_MANIFEST_BYTES {
         return Err(BadInput(format!(
-            "{}: {len} bytes is too large for a manifest",
-            path.display()
+            "{}: larger than {} MiB, too large for a manifest",
+            path.display(),
+            MAX_MANIFEST_BYTES >> 20
         ))
         .into());
     }
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text)
+    serde_json::from_slice(&bytes)
         .map_err(|e| BadInput(format!("{}: not an imsprep manifest: {e}", path.display())).into())
 }
 
