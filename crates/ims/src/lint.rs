@@ -114,11 +114,8 @@ impl Linter {
             }
         }
         let mut clean = Map::new();
-        let mut visited = HashSet::new();
         for key in order {
-            if !visited.insert(key.as_str()) {
-                continue;
-            }
+            // A duplicated key's later mentions find it already taken out.
             let Some(v) = map.remove(key) else { continue };
             if let Some(v) = self.field(key, v, &present) {
                 clean.insert(key.clone(), v);
