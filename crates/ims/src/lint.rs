@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::finding::{Code, Finding};
 use crate::model::{ImageRequest, REQUEST_FIELDS};
-use crate::shown::ticked;
+use crate::shown::{is_short, ticked};
 use crate::validate::validate;
 
 /// What JSON type a field takes.
@@ -168,7 +168,9 @@ impl Linter {
             Kind::StrArray => {
                 let Value::Array(items) = v else {
                     let fix = match &v {
-                        Value::String(s) => format!("Write it as an array: [\"{s}\"]."),
+                        Value::String(s) if is_short(s) => {
+                            format!("Write it as an array: [\"{s}\"].")
+                        }
                         _ => "Write it as an array of \"key.value\" strings.".to_owned(),
                     };
                     self.wrong(&path, "an array of strings", &v, fix);

@@ -26,6 +26,12 @@ pub(crate) fn ticked(key: &str) -> Shown<'_> {
     }
 }
 
+/// Whether a value is short enough to be written out whole, as a fix text
+/// that the user copies does (a long one gets the fix's general wording).
+pub(crate) fn is_short(value: &str) -> bool {
+    value.chars().nth(WHOLE_UP_TO).is_none()
+}
+
 /// A value as it appears in a message; see [`quoted`] and [`ticked`].
 pub(crate) struct Shown<'a> {
     value: &'a str,
@@ -36,7 +42,7 @@ impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let m = self.mark;
         // Counting stops early: a short value is never walked twice.
-        if self.value.chars().nth(WHOLE_UP_TO).is_none() {
+        if is_short(self.value) {
             return write!(f, "{m}{}{m}", self.value);
         }
         let end = self
@@ -62,6 +68,8 @@ mod tests {
         assert_eq!(ticked("min_disk").to_string(), "`min_disk`");
         let edge = "x".repeat(WHOLE_UP_TO);
         assert_eq!(quoted(&edge).to_string(), format!("\"{edge}\""));
+        assert!(is_short(&edge));
+        assert!(!is_short(&format!("{edge}x")));
     }
 
     #[test]

@@ -313,3 +313,27 @@ fn ten_thousand_unknown_keys_each_get_their_fix() {
     let u = find(&f, "JSON-UNKNOWN-FIELD", "$.min_disk9999");
     assert!(u.fix.contains("already present"), "{}", u.fix);
 }
+
+#[test]
+fn fixes_copy_a_value_only_when_it_is_short() {
+    let long = "k".repeat(100_000);
+    let f = lint_json(&body(&format!(
+        r#""min_disk": 40, "tags": ["{long}", "env"]"#
+    )));
+    let long_fix = &find(&f, "REQ-TAG-FORMAT", "$.tags[0]").fix;
+    assert!(long_fix.contains("\"KEY.VALUE\""), "{long_fix}");
+    assert!(long_fix.len() < 200, "{long_fix}");
+    let short_fix = &find(&f, "REQ-TAG-FORMAT", "$.tags[1]").fix;
+    assert!(short_fix.contains("\"env.VALUE\""), "{short_fix}");
+
+    let f = lint_json(&format!(
+        r#"{{"name": "web", "image_url": "bkt/{long}", "os_version": "CentOS 7.0 64bit", "min_disk": 40, "tags": "{long}.v"}}"#
+    ));
+    let url_fix = &find(&f, "REQ-IMAGE-URL-FORMAT", "$.image_url").fix;
+    assert!(url_fix.len() < 200, "{url_fix}");
+    let tags_fix = &find(&f, "JSON-WRONG-TYPE", "$.tags").fix;
+    assert!(tags_fix.len() < 200, "{tags_fix}");
+    let f = lint_json(&body(r#""min_disk": 40, "tags": "env.prod""#));
+    let tags_fix = &find(&f, "JSON-WRONG-TYPE", "$.tags").fix;
+    assert!(tags_fix.contains(r#"["env.prod"]"#), "{tags_fix}");
+}

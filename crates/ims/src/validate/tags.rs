@@ -5,12 +5,22 @@ use std::collections::hash_map::{Entry, HashMap};
 use super::text::{describe_chars, is_cjk, is_tag_char};
 use crate::finding::{Code, Finding};
 use crate::model::ImageTag;
-use crate::shown::quoted;
+use crate::shown::{is_short, quoted};
 
 /// Longest tag key, in characters.
 pub const TAG_KEY_MAX: usize = 36;
 /// Longest tag value, in characters.
 pub const TAG_VALUE_MAX: usize = 43;
+
+/// The fix for a tag without a `.`: the tag rewritten when it is short enough
+/// to copy, the rule otherwise.
+fn no_dot_fix(tag: &str) -> String {
+    if is_short(tag) {
+        format!("Write it as \"{tag}.VALUE\" (or \"{tag}.\" for an empty value).")
+    } else {
+        "Write it as \"KEY.VALUE\" (or \"KEY.\" for an empty value).".to_owned()
+    }
+}
 
 /// Checks both tag lists, their keys' uniqueness and that only one list is used.
 pub fn check_tags(tags: &[String], image_tags: &[ImageTag], out: &mut Vec<Finding>) {
@@ -26,9 +36,7 @@ pub fn check_tags(tags: &[String], image_tags: &[ImageTag], out: &mut Vec<Findin
                     &path,
                     format!("tag {} has no `.` between key and value", quoted(tag)),
                 )
-                .with_fix(format!(
-                    "Write it as \"{tag}.VALUE\" (or \"{tag}.\" for an empty value)."
-                )),
+                .with_fix(no_dot_fix(tag)),
             );
             continue;
         };

@@ -1,7 +1,7 @@
 //! `image_url` rules: `bucket:object`, bucket naming, object names.
 
 use crate::finding::{Code, Finding};
-use crate::shown::quoted;
+use crate::shown::{is_short, quoted};
 
 /// Shortest and longest bucket name.
 pub const BUCKET_LEN: std::ops::RangeInclusive<usize> = 3..=63;
@@ -106,7 +106,9 @@ pub fn check_image_url(url: &str, out: &mut Vec<Finding>) {
 /// A corrected `bucket:object` from a `bucket/object` style text.
 fn url_fix(rest: &str) -> String {
     match rest.split_once('/') {
-        Some((b, o)) if !b.is_empty() && !o.is_empty() => format!("Write it as \"{b}:{o}\"."),
+        Some((b, o)) if !b.is_empty() && !o.is_empty() && is_short(rest) => {
+            format!("Write it as \"{b}:{o}\".")
+        }
         _ => Code::ReqImageUrlFormat.fix().to_owned(),
     }
 }
