@@ -20,21 +20,21 @@ fuzz_target!(
             .expect("the global rayon pool is built once, before any use");
     },
     |data: &[u8]| {
-    let path = imsprep_fuzz::scratch_path("zvhd2");
-    imsprep_fuzz::expand_patches(&path, data);
-    if let Ok(r) = Reader::open(&path) {
-        let f = r.footer().clone();
-        let mut block = vec![0u8; f.block_size as usize];
-        // Every record, then a read straddling the first block boundary
-        // and one reaching the end of the virtual disk.
-        for n in r.records().iter().map(|r| r.0).take(16) {
-            let _ = r.read_block(n, &mut block);
+        let path = imsprep_fuzz::scratch_path("zvhd2");
+        imsprep_fuzz::expand_patches(&path, data);
+        if let Ok(r) = Reader::open(&path) {
+            let f = r.footer().clone();
+            let mut block = vec![0u8; f.block_size as usize];
+            // Every record, then a read straddling the first block boundary
+            // and one reaching the end of the virtual disk.
+            for n in r.records().iter().map(|r| r.0).take(16) {
+                let _ = r.read_block(n, &mut block);
+            }
+            let mut small = [0u8; 4096];
+            let _ = r.read_at(u64::from(f.block_size) - 2048, &mut small);
+            let _ = r.read_at(f.curr_size.saturating_sub(4096), &mut small);
+            let _ = r.read_at(f.orig_size.saturating_sub(100), &mut small);
         }
-        let mut small = [0u8; 4096];
-        let _ = r.read_at(u64::from(f.block_size) - 2048, &mut small);
-        let _ = r.read_at(f.curr_size.saturating_sub(4096), &mut small);
-        let _ = r.read_at(f.orig_size.saturating_sub(100), &mut small);
+        let _ = verify(&path, &VerifyOptions::default(), &Control::default());
     }
-    let _ = verify(&path, &VerifyOptions::default(), &Control::default());
-}
 );
