@@ -3,8 +3,8 @@
 
 Sources: the reference ZVHD2 fixtures, the first and last parts of
 fixtures/sample/disk.raw, and small files made by the real tools
-(qemu-img, sfdisk, gzip, xz, tar) when they are installed; a missing tool
-only means fewer seeds. Run from anywhere: python3 fuzz/make_seeds.py
+(qemu-img, sfdisk, mkfs.*, mkswap, gzip, xz, tar) when they are installed;
+a missing tool only means fewer seeds. Run from anywhere: python3 fuzz/make_seeds.py
 """
 
 import json
@@ -154,6 +154,7 @@ def probe_seeds():
                 probe("sfdisk-" + label, read(disk))
             except (OSError, subprocess.CalledProcessError):
                 pass
+        filesystem_seeds(probe, tmp)
         plain = os.path.join(tmp, "plain.bin")
         with open(plain, "wb") as f:
             f.write(read(SAMPLE, 0, 8192))
@@ -165,6 +166,50 @@ def probe_seeds():
         with tarfile.open(tpath, "w") as t:
             t.add(plain, arcname="disk.raw")
         probe("tar", read(tpath))
+
+
+def filesystem_seeds(probe, tmp):
+    """File systems made by their own tools, so the probe's superblock checks
+    start from real superblocks: 34 M executions from the other seeds never
+    produced an ext2/3/4 one (a 16-bit magic 1 KiB into the input)."""
+    # (name, tool and options, image size, bytes kept). The probe reads 4 KiB
+    # at the start, swap's signature at the end of the first page, btrfs's at
+    # 64 KiB + 64; tools refuse images below their minimum size, and the
+    # image files are sparse.
+    whole = (
+        ("ext2", ["mkfs.ext2", "-q", "-F"], "4M", 8192),
+        ("ext3", ["mkfs.ext3", "-q", "-F"], "4M", 8192),
+        ("ext4", ["mkfs.ext4", "-q", "-F"], "4M", 8192),
+        ("xfs", ["mkfs.xfs", "-q", "-f"], "300M", 8192),
+        ("fat12", ["mkfs.vfat", "-F", "12"], "1M", 8192),
+        ("fat16", ["mkfs.vfat", "-F", "16"], "16M", 8192),
+        ("fat32", ["mkfs.vfat", "-F", "32"], "64M", 8192),
+        ("swap", ["mkswap"], "1M", 8192),
+        ("btrfs", ["mkfs.btrfs", "-q", "-f"], "128M", 68 * 1024),
+    )
+    for name, cmd, size, keep in whole:
+        img = os.path.join(tmp, name + ".img")
+        if run(["truncate", "-s", size, img], tmp) and run([*cmd, img], tmp):
+            probe("fs-" + name, read(img, 0, keep))
+    # Whole small disks (backup GPT included) with a file system inside a
+    # partition, so the path from partition table to superblock is seeded.
+    inside = (
+        ("mbr-ext4", "label: dos\nstart=64, size=384, type=83\n", "224K",
+         ["mkfs.ext4", "-q", "-F", "-E", "offset=32768"], ["192k"]),
+        ("gpt-fat12", "label: gpt\nstart=40, size=180, type=uefi\n", "128K",
+         ["mkfs.vfat", "-F", "12", "--offset", "40"], ["90"]),
+    )
+    for name, script, size, mkfs, fs_size in inside:
+        disk = os.path.join(tmp, name + ".img")
+        if not run(["truncate", "-s", size, disk], tmp):
+            continue
+        try:
+            subprocess.run(["sfdisk", "-q", disk], input=script.encode(), check=True,
+                           capture_output=True)
+        except (OSError, subprocess.CalledProcessError):
+            continue
+        if run([*mkfs, disk, *fs_size], tmp):
+            probe("disk-" + name, read(disk))
 
 
 def lint_seeds():
