@@ -49,9 +49,9 @@ def short(location):
     return re.sub(r".*/(library|crates|src)/", r"\1/", location)
 
 
-def main():
-    before, after = load(sys.argv[1]), load(sys.argv[2])
-    limit = int(sys.argv[3]) if len(sys.argv) > 3 else 40
+def new_edges(before, after):
+    """Edges covered in AFTER but not in BEFORE, counted by area and by
+    source line (with the function they were listed in)."""
     by_area, by_line = collections.Counter(), collections.Counter()
     for key, (covered, uncovered) in after.items():
         name, location = key
@@ -64,7 +64,17 @@ def main():
         for line, n in (old[1] - uncovered).items():
             by_area[area(line)] += n
             by_line[(short(line), name[:60])] += n
-    total = lambda listing: sum(c for c, _ in listing.values())
+    return by_area, by_line
+
+
+def total(listing):
+    return sum(c for c, _ in listing.values())
+
+
+def main():
+    before, after = load(sys.argv[1]), load(sys.argv[2])
+    limit = int(sys.argv[3]) if len(sys.argv) > 3 else 40
+    by_area, by_line = new_edges(before, after)
     print(f"edges before {total(before)}, after {total(after)}")
     print("new edges by where their code is:", dict(by_area) or "none")
     for (line, name), n in by_line.most_common(limit):
