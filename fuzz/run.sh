@@ -1,11 +1,14 @@
 #!/bin/sh
 # Runs one fuzz target for a while, single process, with the limits used
-# for docs/robustness.md. Usage: fuzz/run.sh TARGET [SECONDS]
+# for docs/robustness.md. Usage: fuzz/run.sh TARGET [SECONDS [FLAG...]]
+# Further libFuzzer flags pass through: -print_pcs=1 names each new edge's
+# source line as it is found.
 # Needs the nightly toolchain and cargo-fuzz (cargo install cargo-fuzz).
 set -eu
 cd "$(dirname "$0")"
 t=$1
 secs=${2:-600}
+shift $(( $# < 2 ? $# : 2 ))
 case $t in
   zvhd2_footer) max=1024 ;;
   zvhd2_file) max=131072 ;;
@@ -25,4 +28,4 @@ if [ -f "dicts/$t.dict" ]; then dict="-dict=dicts/$t.dict"; fi
 # long run of a fast target passed 512 MB without leaking anything.
 exec cargo +nightly fuzz run -a "$t" "corpus/$t" "seeds/$t" -- \
   -rss_limit_mb=2048 -malloc_limit_mb=256 -max_len="$max" -timeout=10 \
-  -max_total_time="$secs" -print_final_stats=1 $dict
+  -max_total_time="$secs" -print_final_stats=1 $dict "$@"
