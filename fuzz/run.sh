@@ -1,8 +1,7 @@
 #!/bin/sh
 # Runs one fuzz target for a while, single process, with the limits used
 # for docs/robustness.md. Usage: fuzz/run.sh TARGET [SECONDS [FLAG...]]
-# Further libFuzzer flags pass through: -print_pcs=1 names each new edge's
-# source line as it is found.
+# Further libFuzzer flags pass through (-seed=N to repeat a run, say).
 # Needs the nightly toolchain and cargo-fuzz (cargo install cargo-fuzz).
 set -eu
 cd "$(dirname "$0")"
