@@ -1,6 +1,6 @@
 //! `tags` and `image_tags` rules.
 
-use std::collections::hash_map::{Entry, HashMap};
+use std::collections::btree_map::{BTreeMap, Entry};
 
 use super::text::{describe_chars, is_cjk, is_tag_char};
 use crate::finding::{Code, Finding};
@@ -25,8 +25,9 @@ fn no_dot_fix(tag: &str) -> String {
 /// Checks both tag lists, their keys' uniqueness and that only one list is used.
 pub fn check_tags(tags: &[String], image_tags: &[ImageTag], out: &mut Vec<Finding>) {
     // Key -> path of its first use. A map, not a list: a body may hold tens
-    // of thousands of tags, and a pairwise search took seconds.
-    let mut keys: HashMap<String, String> = HashMap::new();
+    // of thousands of tags, and a pairwise search took seconds. Ordered, so
+    // every run takes the same branches (see lint.rs).
+    let mut keys: BTreeMap<String, String> = BTreeMap::new();
     for (i, tag) in tags.iter().enumerate() {
         let path = format!("$.tags[{i}]");
         let Some((key, value)) = tag.split_once('.') else {
@@ -79,7 +80,7 @@ pub fn check_tags(tags: &[String], image_tags: &[ImageTag], out: &mut Vec<Findin
     }
 }
 
-fn note_key(key: &str, path: &str, keys: &mut HashMap<String, String>, out: &mut Vec<Finding>) {
+fn note_key(key: &str, path: &str, keys: &mut BTreeMap<String, String>, out: &mut Vec<Finding>) {
     match keys.entry(key.to_owned()) {
         Entry::Occupied(first) => out.push(Finding::new(
             Code::ReqTagDuplicate,
