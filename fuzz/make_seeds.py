@@ -105,6 +105,18 @@ def run(cmd, cwd):
         return False
 
 
+def partitioned(disk, size, script):
+    """A sparse file of SIZE bytes partitioned by sfdisk from SCRIPT."""
+    with open(disk, "wb") as f:
+        f.truncate(size)
+    try:
+        subprocess.run(["sfdisk", "-q", disk], input=script.encode(), check=True,
+                       capture_output=True)
+        return True
+    except (OSError, subprocess.CalledProcessError):
+        return False
+
+
 def probe_seeds():
     # The first byte of a probe input picks the file name; 0 = disk.raw.
     def probe(name, data, pick=0):
@@ -146,14 +158,8 @@ def probe_seeds():
                     "start=102, size=50, type=83\nstart=160, size=50, type=82\n"),
         ):
             disk = os.path.join(tmp, label + ".img")
-            with open(disk, "wb") as f:
-                f.truncate(256 * 1024)
-            try:
-                subprocess.run(["sfdisk", "-q", disk], input=script.encode(), check=True,
-                               capture_output=True)
+            if partitioned(disk, 256 * 1024, script):
                 probe("sfdisk-" + label, read(disk))
-            except (OSError, subprocess.CalledProcessError):
-                pass
         filesystem_seeds(probe, tmp)
         plain = os.path.join(tmp, "plain.bin")
         with open(plain, "wb") as f:
@@ -194,21 +200,14 @@ def filesystem_seeds(probe, tmp):
     # Whole small disks (backup GPT included) with a file system inside a
     # partition, so the path from partition table to superblock is seeded.
     inside = (
-        ("mbr-ext4", "label: dos\nstart=64, size=384, type=83\n", "224K",
+        ("mbr-ext4", "label: dos\nstart=64, size=384, type=83\n", 224 * 1024,
          ["mkfs.ext4", "-q", "-F", "-E", "offset=32768"], ["192k"]),
-        ("gpt-fat12", "label: gpt\nstart=40, size=180, type=uefi\n", "128K",
+        ("gpt-fat12", "label: gpt\nstart=40, size=180, type=uefi\n", 128 * 1024,
          ["mkfs.vfat", "-F", "12", "--offset", "40"], ["90"]),
     )
     for name, script, size, mkfs, fs_size in inside:
         disk = os.path.join(tmp, name + ".img")
-        if not run(["truncate", "-s", size, disk], tmp):
-            continue
-        try:
-            subprocess.run(["sfdisk", "-q", disk], input=script.encode(), check=True,
-                           capture_output=True)
-        except (OSError, subprocess.CalledProcessError):
-            continue
-        if run([*mkfs, disk, *fs_size], tmp):
+        if partitioned(disk, size, script) and run([*mkfs, disk, *fs_size], tmp):
             probe("disk-" + name, read(disk))
 
 
