@@ -130,3 +130,20 @@ fn region_offset(start: u64, region_len: u64, offset: u64, len: usize) -> io::Re
     }
     start.checked_add(offset).ok_or_else(eof)
 }
+
+/// Every virtual disk of the disk model (a RAW file, a block device, the
+/// guest view of a qcow2, VMDK, VHD, VHDX, VDI or ZVHD2 image) is probed
+/// through the same reads.
+impl DiskRead for dyn imsprep_disk::Disk + '_ {
+    fn size(&self) -> u64 {
+        imsprep_disk::Disk::size(self)
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        imsprep_disk::Disk::read_at(self, offset, buf).map_err(|e| match e {
+            imsprep_disk::DiskError::Io { source, .. } => source,
+            imsprep_disk::DiskError::OutOfRange { .. } => io::ErrorKind::UnexpectedEof.into(),
+            other => io::Error::new(io::ErrorKind::InvalidData, other),
+        })
+    }
+}
