@@ -33,6 +33,17 @@ pub enum DiskError {
         /// What is wrong and what was expected.
         problem: String,
     },
+    /// A structural fault reported by a format's own reader, whose message
+    /// already names the structure and offset (the ZVHD2 reader's).
+    #[error("{}: {format}: {detail}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The format.
+        format: &'static str,
+        /// The reader's message.
+        detail: String,
+    },
     /// A valid image using a feature imsprep does not read.
     #[error("{}: {format} {feature} is not supported{}", path.display(), fix.as_ref().map(|f| format!("; {f}")).unwrap_or_default())]
     Unsupported {
@@ -124,6 +135,7 @@ impl DiskError {
         match self {
             DiskError::Io { path, .. }
             | DiskError::Malformed { path, .. }
+            | DiskError::Invalid { path, .. }
             | DiskError::Unsupported { path, .. }
             | DiskError::Backing { path, .. }
             | DiskError::Changed { path, .. }

@@ -5,12 +5,13 @@
 //! [`Reader`] gives random access to the virtual disk, [`to_raw`] turns a
 //! ZVHD2 back into a RAW image, [`verify`] checks every structure and
 //! payload and reports all problems, and [`write()`] / [`convert_raw`] build
-//! a ZVHD2 from any [`BlockSource`] (a RAW file: [`RawFileSource`]).
+//! a ZVHD2 from any [`BlockSource`] (any disk of the disk model: [`DiskSource`]).
 //!
 //! The layout is described in `docs/zvhd2.md` of the repository.
 
 mod codec;
 mod control;
+mod disk;
 mod error;
 mod footer;
 mod geometry;
@@ -22,12 +23,14 @@ mod problem;
 mod reader;
 mod record;
 mod source;
+mod stream;
 mod to_raw;
 mod verify;
 mod writer;
 
 pub use codec::Compression;
 pub use control::Control;
+pub use disk::Zvhd2Disk;
 pub use error::Error;
 pub use footer::{
     sniff, Footer, Regions, Sniff, COOKIE, METHOD_ZLIB, METHOD_ZSTD, VHD_COOKIE, ZVHD_COOKIE,
@@ -41,7 +44,8 @@ pub use layout::{
 };
 pub use problem::{Problem, ProblemKind, MAX_LISTED_PROBLEMS};
 pub use reader::Reader;
-pub use source::{BlockData, BlockSource, RawFileSource};
-pub use to_raw::{convert_to_raw, to_raw};
+pub use source::{BlockData, BlockSource, DiskSource};
+pub use stream::StreamSource;
+pub use to_raw::{convert_to_raw, disk_to_raw, disk_to_raw_stream, to_raw};
 pub use verify::{verify, Report, VerifyOptions};
-pub use writer::{convert_raw, vhd_timestamp_now, write, WriteOptions, WriteSummary};
+pub use writer::{convert_raw, vhd_timestamp_now, write, write_stream, WriteOptions, WriteSummary};

@@ -1,12 +1,8 @@
 //! Where the writer gets blocks from.
 
-use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
-use std::path::Path;
-use std::time::SystemTime;
 
-use imsprep_scan::Extent;
+use imsprep_disk::{extents, Disk, DiskError};
 
 use crate::error::Error;
 
@@ -37,85 +33,44 @@ pub trait BlockSource: Sync {
     }
 }
 
-/// What tells one version of a file from another: its length and
-/// modification time.
-fn version_of(file: &File) -> io::Result<(u64, Option<SystemTime>)> {
-    let meta = file.metadata()?;
-    Ok((meta.len(), meta.modified().ok()))
-}
-
-/// A RAW disk image file. Blocks lying wholly in holes of a sparse file
-/// are reported as zero without being read.
+/// Any virtual disk of the disk model (a RAW file or block device, a
+/// qcow2, VMDK, VHD, VHDX or VDI image, another ZVHD2): blocks its metadata
+/// records as empty are reported as zero without being read, the rest are
+/// read and zero-tested.
 #[derive(Debug)]
-pub struct RawFileSource {
-    file: File,
-    len: u64,
-    extents: Vec<Extent>,
-    /// Length and modification time when opened.
-    version: (u64, Option<SystemTime>),
+pub struct DiskSource<'a> {
+    disk: &'a dyn Disk,
 }
 
-impl RawFileSource {
-    /// Opens `path` read-only and lists its data extents.
-    pub fn open(path: &Path) -> Result<RawFileSource, Error> {
-        let file =
-            File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
-        RawFileSource::from_file(file).map_err(|e| match e {
-            Error::Io { context, source } => Error::Io {
-                context: format!("{context} of {}", path.display()),
-                source,
-            },
-            e => e,
-        })
-    }
-
-    /// Wraps an open file.
-    pub fn from_file(file: File) -> Result<RawFileSource, Error> {
-        let version = version_of(&file).map_err(|e| Error::io("reading the size", e))?;
-        let len = version.0;
-        let extents = imsprep_scan::data_extents(&file, len)
-            .map_err(|e| Error::io("listing data extents", e))?;
-        Ok(RawFileSource {
-            file,
-            len,
-            extents,
-            version,
-        })
-    }
-
-    /// Whether any data extent touches `start..end`.
-    fn has_data(&self, start: u64, end: u64) -> bool {
-        let i = self.extents.partition_point(|e| e.end <= start);
-        self.extents.get(i).is_some_and(|e| e.start < end)
+impl<'a> DiskSource<'a> {
+    /// Reads blocks of `disk`.
+    pub fn new(disk: &'a dyn Disk) -> Self {
+        DiskSource { disk }
     }
 }
 
-impl BlockSource for RawFileSource {
+impl BlockSource for DiskSource<'_> {
     fn size(&self) -> u64 {
-        self.len
+        self.disk.size()
     }
 
     fn read_block(&self, index: u64, block_size: usize, buf: &mut [u8]) -> io::Result<BlockData> {
         let buf = buf.get_mut(..block_size).ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "buffer shorter than a block")
         })?;
+        let size = self.disk.size();
         let start = index.saturating_mul(block_size as u64);
-        if start >= self.len {
+        if start >= size {
             return Ok(BlockData::Zero);
         }
-        let end = start.saturating_add(block_size as u64).min(self.len);
-        if !self.has_data(start, end) {
+        let end = start.saturating_add(block_size as u64).min(size);
+        let runs = extents(self.disk, start, end).map_err(disk_to_io)?;
+        if !runs.iter().any(|e| e.allocation.is_data()) {
             return Ok(BlockData::Zero);
         }
         let n = (end - start) as usize;
         let (head, tail) = buf.split_at_mut(n);
-        self.file.read_exact_at(head, start).map_err(|e| {
-            if e.kind() == io::ErrorKind::UnexpectedEof {
-                io::Error::new(e.kind(), "the file became shorter while being read")
-            } else {
-                e
-            }
-        })?;
+        self.disk.read_at(start, head).map_err(disk_to_io)?;
         tail.fill(0);
         Ok(if imsprep_scan::is_zero(head) {
             BlockData::Zero
@@ -125,17 +80,20 @@ impl BlockSource for RawFileSource {
     }
 
     fn check_unchanged(&self) -> Result<(), Error> {
-        let now = version_of(&self.file).map_err(|e| Error::io("reading the size", e))?;
-        if now.0 != self.version.0 {
-            return Err(Error::SourceChanged {
-                detail: format!("its length went from {} to {} bytes", self.version.0, now.0),
-            });
+        self.disk.check_unchanged().map_err(|e| match e {
+            DiskError::Changed { detail, .. } => Error::SourceChanged { detail },
+            other => Error::io("checking the source", disk_to_io(other)),
+        })
+    }
+}
+
+/// A disk error as the I/O error a [`BlockSource`] returns; a file cut
+/// short stays `UnexpectedEof`, so the writer asks whether it changed.
+fn disk_to_io(e: DiskError) -> io::Error {
+    match e {
+        DiskError::Io { ref source, .. } if source.kind() == io::ErrorKind::UnexpectedEof => {
+            io::Error::new(io::ErrorKind::UnexpectedEof, e)
         }
-        if now.1 != self.version.1 {
-            return Err(Error::SourceChanged {
-                detail: "its modification time moved".to_string(),
-            });
-        }
-        Ok(())
+        other => io::Error::other(other),
     }
 }

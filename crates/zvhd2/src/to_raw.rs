@@ -1,9 +1,12 @@
 //! Converting a ZVHD2 file back to a RAW image.
 
 use std::fs::File;
+use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Mutex;
+
+use imsprep_disk::{extents, Disk, DiskError};
 
 use crate::control::Control;
 use crate::error::Error;
@@ -66,6 +69,112 @@ pub fn to_raw(
     output.finish()?;
     (ctl.progress)(orig);
     Ok(orig)
+}
+
+/// Bytes of a disk one task of [`disk_to_raw`] reads and writes.
+const CHUNK: u64 = 2 << 20;
+
+/// Writes the first `len` bytes of any disk of the disk model (a qcow2,
+/// VMDK, VHD, VHDX, VDI, ZVHD2 image or a block device) to a sparse RAW file
+/// at `out`: chunks the disk's metadata records as empty are not read, the
+/// rest are read on every core and written without their zero pages. The
+/// file appears only when complete and synced. Returns the bytes written.
+pub fn disk_to_raw(
+    disk: &dyn Disk,
+    len: u64,
+    out: &Path,
+    overwrite: bool,
+    ctl: &Control<'_>,
+) -> Result<u64, Error> {
+    let output = Output::create(out, overwrite)?;
+    let werr = |e| Error::io(format!("writing {}", out.display()), e);
+    let file = output.file();
+    file.set_len(len).map_err(werr)?;
+    let len = len.min(disk.size());
+    let chunks = len.div_ceil(CHUNK);
+    pipeline::ordered(
+        usize::try_from(chunks).unwrap_or(usize::MAX),
+        pipeline::default_in_flight(),
+        ctl,
+        |i| {
+            let start = i as u64 * CHUNK;
+            if let Some(data) = read_chunk(disk, start, len)? {
+                write_sparse(file, &data, start).map_err(werr)?;
+            }
+            Ok(())
+        },
+        |i, ()| {
+            (ctl.progress)(((i as u64 + 1) * CHUNK).min(len));
+            Ok(())
+        },
+    )?;
+    ctl.check()?;
+    check_disk_unchanged(disk)?;
+    output.finish()?;
+    (ctl.progress)(len);
+    Ok(len)
+}
+
+/// Writes the first `len` bytes of `disk` as RAW to a stream (standard
+/// output), in order; chunks are read on every core. `name` is for
+/// messages.
+pub fn disk_to_raw_stream(
+    disk: &dyn Disk,
+    len: u64,
+    sink: &mut dyn Write,
+    name: &str,
+    ctl: &Control<'_>,
+) -> Result<u64, Error> {
+    let werr = |e| Error::io(format!("writing {name}"), e);
+    let len = len.min(disk.size());
+    let chunks = len.div_ceil(CHUNK);
+    let zeros = vec![0u8; CHUNK as usize];
+    pipeline::ordered(
+        usize::try_from(chunks).unwrap_or(usize::MAX),
+        pipeline::default_in_flight(),
+        ctl,
+        |i| read_chunk(disk, i as u64 * CHUNK, len),
+        |i, data| {
+            let start = i as u64 * CHUNK;
+            let n = (len - start).min(CHUNK) as usize;
+            match data {
+                Some(data) => sink.write_all(&data).map_err(werr)?,
+                None => sink.write_all(&zeros[..n]).map_err(werr)?,
+            }
+            (ctl.progress)(start + n as u64);
+            Ok(())
+        },
+    )?;
+    sink.flush().map_err(werr)?;
+    ctl.check()?;
+    check_disk_unchanged(disk)?;
+    Ok(len)
+}
+
+/// The bytes `start..start + CHUNK` of `disk` (clipped to `len`), or `None`
+/// when its metadata says they are all zero.
+fn read_chunk(disk: &dyn Disk, start: u64, len: u64) -> Result<Option<Vec<u8>>, Error> {
+    let end = (start + CHUNK).min(len);
+    let derr = |e: DiskError| {
+        Error::io(
+            format!("reading {}", disk.info().path.display()),
+            std::io::Error::other(e),
+        )
+    };
+    let runs = extents(disk, start, end).map_err(derr)?;
+    if !runs.iter().any(|e| e.allocation.is_data()) {
+        return Ok(None);
+    }
+    let mut data = vec![0u8; (end - start) as usize];
+    disk.read_at(start, &mut data).map_err(derr)?;
+    Ok(Some(data))
+}
+
+fn check_disk_unchanged(disk: &dyn Disk) -> Result<(), Error> {
+    disk.check_unchanged().map_err(|e| match e {
+        DiskError::Changed { detail, .. } => Error::SourceChanged { detail },
+        other => Error::io("checking the source", std::io::Error::other(other)),
+    })
 }
 
 /// Granularity of the zero-page skipping: the page size, which is also the

@@ -17,7 +17,7 @@ use crate::layout::{
 };
 use crate::output::Output;
 use crate::pipeline;
-use crate::source::{BlockData, BlockSource, RawFileSource};
+use crate::source::{BlockData, BlockSource, DiskSource};
 
 /// How to write a ZVHD2 file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,8 +75,16 @@ pub fn convert_raw(
     opts: &WriteOptions,
     ctl: &Control<'_>,
 ) -> Result<WriteSummary, Error> {
-    let source = RawFileSource::open(raw)?;
-    write(&source, out, opts, ctl)
+    let disk = imsprep_disk::RawDisk::open(raw).map_err(|e| match e {
+        imsprep_disk::DiskError::Io { action, source, .. } => {
+            Error::io(format!("{action} {}", raw.display()), source)
+        }
+        other => Error::io(
+            format!("opening {}", raw.display()),
+            std::io::Error::other(other),
+        ),
+    })?;
+    write(&DiskSource::new(&disk), out, opts, ctl)
 }
 
 /// Writes the disk `source` describes to a ZVHD2 file at `out`.
@@ -91,6 +99,14 @@ pub fn write(
     opts: &WriteOptions,
     ctl: &Control<'_>,
 ) -> Result<WriteSummary, Error> {
+    let c = check_options(opts)?;
+    write_with(source, out, opts, ctl, &|_, src, dst| {
+        codec::compress(c, src, dst)
+    })
+}
+
+/// The compression of `opts`, when its level is one zstd has.
+fn check_options(opts: &WriteOptions) -> Result<Compression, Error> {
     let c = opts.compression;
     if let Compression::Zstd { level } = c {
         if !(0..=22).contains(&level) {
@@ -99,9 +115,7 @@ pub fn write(
             )));
         }
     }
-    write_with(source, out, opts, ctl, &|_, src, dst| {
-        codec::compress(c, src, dst)
-    })
+    Ok(c)
 }
 
 /// Compresses block `n` (first argument) into the vector.
@@ -120,6 +134,54 @@ pub(crate) fn write_with(
     ctl: &Control<'_>,
     compress: &CompressFn<'_>,
 ) -> Result<WriteSummary, Error> {
+    let output = Output::create(out, opts.overwrite)?;
+    let mut file = output.file();
+    let summary = write_body(
+        source,
+        &mut file,
+        &out.display().to_string(),
+        opts,
+        ctl,
+        compress,
+    )?;
+    ctl.check()?;
+    source.check_unchanged()?;
+    output.finish()?;
+    (ctl.progress)(source.size());
+    Ok(summary)
+}
+
+/// Writes the disk `source` describes as a ZVHD2 stream to `sink` (standard
+/// output, a pipe): the format is written front to back, records first and
+/// the index, bitmap and tail footer last, so it needs no seeking. Nothing
+/// can be taken back from a stream: an error after the first bytes leaves
+/// a truncated stream, which `verify` refuses. `name` is for messages.
+pub fn write_stream(
+    source: &dyn BlockSource,
+    sink: &mut dyn Write,
+    name: &str,
+    opts: &WriteOptions,
+    ctl: &Control<'_>,
+) -> Result<WriteSummary, Error> {
+    let c = check_options(opts)?;
+    let summary = write_body(source, sink, name, opts, ctl, &|_, src, dst| {
+        codec::compress(c, src, dst)
+    })?;
+    ctl.check()?;
+    source.check_unchanged()?;
+    (ctl.progress)(source.size());
+    Ok(summary)
+}
+
+/// The ZVHD2 bytes of `source`, in order, to `sink`.
+fn write_body(
+    source: &dyn BlockSource,
+    sink: &mut dyn Write,
+    name: &str,
+    opts: &WriteOptions,
+    ctl: &Control<'_>,
+    compress: &CompressFn<'_>,
+) -> Result<WriteSummary, Error> {
     let size = source.size();
     let uuid = opts
         .uuid
@@ -134,10 +196,8 @@ pub(crate) fn write_with(
     )?;
     let bs = opts.block_size as usize;
     let blocks = head.max_blk_num;
-
-    let output = Output::create(out, opts.overwrite)?;
-    let werr = |e| Error::io(format!("writing {}", out.display()), e);
-    let mut w = BufWriter::with_capacity(1 << 20, output.file());
+    let werr = |e| Error::io(format!("writing {name}"), e);
+    let mut w = BufWriter::with_capacity(1 << 20, sink);
     let mut pos = 0u64;
     write_page(&mut w, &head, &mut pos).map_err(werr)?;
 
@@ -246,11 +306,6 @@ pub(crate) fn write_with(
     pos = tail.bitmap_lba + bitmap.len() as u64;
     write_page(&mut w, &tail, &mut pos).map_err(werr)?;
     w.flush().map_err(werr)?;
-    drop(w);
-    ctl.check()?;
-    source.check_unchanged()?;
-    output.finish()?;
-    (ctl.progress)(size);
     Ok(WriteSummary {
         footer: tail,
         file_len: pos,
@@ -367,7 +422,8 @@ mod tests {
                 ..WriteOptions::default()
             };
             let out = tmp.path().join(format!("{name}.ours"));
-            let source = RawFileSource::open(&raw).unwrap();
+            let disk = imsprep_disk::RawDisk::open(&raw).unwrap();
+            let source = DiskSource::new(&disk);
             let summary = write_with(&source, &out, &opts, &Control::default(), &|n, src, dst| {
                 // The block the writer compresses is the one the reference did.
                 let mut back = vec![0u8; src.len()];
@@ -396,8 +452,9 @@ mod tests {
     fn writes_a_valid_footer_copy_checksum() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("x.zvhd2");
+        let disk = imsprep_disk::RawDisk::open(&fixtures().join("exact-two-blocks.raw")).unwrap();
         write(
-            &RawFileSource::open(&fixtures().join("exact-two-blocks.raw")).unwrap(),
+            &DiskSource::new(&disk),
             &out,
             &WriteOptions::default(),
             &Control::default(),
