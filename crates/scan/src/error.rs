@@ -47,6 +47,10 @@ pub enum ScanError {
         /// What differed between the start and the end of the scan.
         change: Change,
     },
+    /// The disk could not be read: a system error, a damaged image, or an
+    /// image that changed while it was read.
+    #[error(transparent)]
+    Disk(#[from] imsprep_disk::DiskError),
     /// The cancellation flag was set.
     #[error("scan cancelled")]
     Cancelled,

@@ -61,5 +61,5 @@ pub use granularity::{
     MAX_GRANULARITY, MIN_GRANULARITY,
 };
 pub use map::{block_count, AllocationMap, Bits, BlockRange, MapError, Ranges};
-pub use scan::{scan_file, scan_open, Scan, ScanOptions, ScanStats, DEFAULT_WINDOW};
+pub use scan::{scan_disk, scan_file, scan_open, Scan, ScanOptions, ScanStats, DEFAULT_WINDOW};
 pub use zero::is_zero;

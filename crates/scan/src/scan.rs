@@ -1,8 +1,9 @@
 //! Scanning an image: which blocks hold data, and its CRC-32, in one pass.
 
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
+
+use imsprep_disk::{extents, Disk, DiskError, RawDisk};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -10,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::crc::Crc;
 use crate::error::ScanError;
-use crate::extents::{data_extents, Extent};
+use crate::extents::Extent;
 use crate::granularity::{validate_granularity, DEFAULT_GRANULARITY};
 use crate::guard::{io_error, state_of_path, FileState, SharedLock};
 use crate::map::AllocationMap;
@@ -151,11 +152,49 @@ pub fn scan_open(
     progress: &(dyn Fn(u64) + Sync),
     cancel: &AtomicBool,
 ) -> Result<Scan, ScanError> {
-    let granularity = validate_granularity(options.granularity)?;
+    validate_granularity(options.granularity)?;
     let _lock = SharedLock::try_new(file, path)?;
     let before = FileState::of(file, path)?;
-    let size = before.len;
-    let extents = data_extents(file, size).map_err(|e| io_error(path, "find data extents", e))?;
+    let clone = file
+        .try_clone()
+        .map_err(|e| io_error(path, "duplicate the file handle", e))?;
+    let disk = RawDisk::from_file(clone, path)?;
+    let scan = scan_disk(&disk, options, progress, cancel).map_err(|e| match e {
+        ScanError::Disk(DiskError::Io { .. } | DiskError::Changed { .. })
+        | ScanError::Io { .. } => changed_or(e, file, path, &before),
+        e => e,
+    })?;
+    let after = FileState::of(file, path)?;
+    if let Some(change) = before.change_to(&after) {
+        return Err(ScanError::Changed {
+            path: path.to_owned(),
+            change,
+        });
+    }
+    Ok(scan)
+}
+
+/// Scans any disk of the disk model: a RAW file or block device, or the
+/// guest view of a qcow2, VMDK, VHD, VHDX, VDI or ZVHD2 image.
+///
+/// Ranges the disk's metadata records as zero or unallocated (holes of a
+/// sparse file, unallocated clusters) are never read; the rest is read with
+/// positioned reads, a window at a time split into tasks on the global
+/// rayon pool, each thread reading 256 KiB at a time into its own buffer
+/// and running [`is_zero`] and the CRC over it while it is in cache.
+/// `progress` receives the number of disk bytes done after each window;
+/// when `cancel` is set the scan stops within one block and returns
+/// [`ScanError::Cancelled`]. At the end the disk is asked whether it
+/// changed ([`imsprep_disk::Disk::check_unchanged`]).
+pub fn scan_disk(
+    disk: &dyn Disk,
+    options: &ScanOptions,
+    progress: &(dyn Fn(u64) + Sync),
+    cancel: &AtomicBool,
+) -> Result<Scan, ScanError> {
+    let granularity = validate_granularity(options.granularity)?;
+    let path = disk.info().path.as_path();
+    let size = disk.size();
     let mut map = AllocationMap::new(granularity, size).map_err(|e| {
         io_error(
             path,
@@ -168,7 +207,7 @@ pub fn scan_open(
         .clamp(granularity, MAX_WINDOW)
         .next_power_of_two();
     let job = Job {
-        file,
+        disk,
         path,
         granularity,
         task_len: TASK_BYTES.max(granularity).min(window),
@@ -185,9 +224,11 @@ pub fn scan_open(
             return Err(ScanError::Cancelled);
         }
         let end = start.saturating_add(window).min(size);
-        let first = extents.partition_point(|e| e.end <= start);
-        let last = extents.partition_point(|e| e.start < end);
-        let inside = extents.get(first..last).unwrap_or_default();
+        let inside: Vec<Extent> = extents(disk, start, end)?
+            .into_iter()
+            .filter(|e| e.allocation.is_data())
+            .map(|e| e.start..e.end)
+            .collect();
         if inside.is_empty() {
             crc.zeros(end - start);
             stats.hole_bytes += end - start;
@@ -199,10 +240,9 @@ pub fn scan_open(
                 .into_par_iter()
                 .map(|task_start| {
                     let task_end = task_start.saturating_add(job.task_len).min(end);
-                    buffers.with(|buf| job.run(task_start..task_end, inside, buf))
+                    buffers.with(|buf| job.run(task_start..task_end, &inside, buf))
                 })
-                .collect::<Result<_, _>>()
-                .map_err(|e| changed_or(e, file, path, &before))?;
+                .collect::<Result<_, _>>()?;
             for result in results {
                 for (i, &data) in result.data.iter().enumerate() {
                     if data {
@@ -218,14 +258,7 @@ pub fn scan_open(
         progress(end);
         start = end;
     }
-
-    let after = FileState::of(file, path)?;
-    if let Some(change) = before.change_to(&after) {
-        return Err(ScanError::Changed {
-            path: path.to_owned(),
-            change,
-        });
-    }
+    disk.check_unchanged()?;
     stats.blocks = map.block_count();
     stats.data_blocks = map.data_block_count();
     Ok(Scan {
@@ -244,7 +277,7 @@ fn task_starts(start: u64, end: u64, task_len: u64) -> impl Iterator<Item = u64>
 /// A read that failed because the file shrank is reported as the change it
 /// is; anything else is passed on.
 fn changed_or(err: ScanError, file: &File, path: &Path, before: &FileState) -> ScanError {
-    if let ScanError::Io { .. } = err {
+    if let ScanError::Io { .. } | ScanError::Disk(_) = err {
         if let Ok(now) = FileState::of(file, path) {
             if let Some(change) = before.change_to(&now) {
                 return ScanError::Changed {
@@ -259,7 +292,7 @@ fn changed_or(err: ScanError, file: &File, path: &Path, before: &FileState) -> S
 
 /// What every task of a scan shares.
 struct Job<'a> {
-    file: &'a File,
+    disk: &'a dyn Disk,
     path: &'a Path,
     granularity: u64,
     task_len: u64,
@@ -415,13 +448,7 @@ impl<'b> Reader<'b> {
         if pos < self.start || pos >= end {
             let n = (ahead.max(pos + len as u64) - pos).min(self.buf.len() as u64) as usize;
             let dst = self.buf.get_mut(..n).unwrap_or_default();
-            job.file.read_exact_at(dst, pos).map_err(|e| {
-                io_error(
-                    job.path,
-                    &format!("read bytes {pos}..{}", pos + n as u64),
-                    e,
-                )
-            })?;
+            job.disk.read_at(pos, dst)?;
             self.start = pos;
             self.filled = n;
         }
@@ -483,6 +510,7 @@ fn aligned(buf: &mut [u8]) -> &mut [u8] {
 mod tests {
     use super::*;
     use std::io::Write;
+    use std::os::unix::fs::FileExt;
 
     const MIB: u64 = 1 << 20;
 
