@@ -114,10 +114,22 @@ pub struct BitmapArgs {
 /// `imsprep convert`.
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
-    /// The input image: RAW or ZVHD2, told apart by content.
+    /// The input image, told by content: a RAW file, a block device, a ZVHD2 (or another disk
+    /// format imsprep reads), or "-" for a RAW disk on standard input (with --size).
     pub input: PathBuf,
-    /// The output file.
+    /// The output file, or "-" for standard output. Its extension (.zvhd2, .raw) chooses what is
+    /// written unless --to does.
     pub output: PathBuf,
+    /// What to write: zvhd2 or raw (default: from the output's extension, else ZVHD2, or RAW
+    /// for a ZVHD2 input).
+    #[arg(long, value_enum)]
+    pub to: Option<OutputFormat>,
+    /// Size in bytes of a RAW disk read from standard input or a FIFO (suffixes K, M, G, T).
+    #[arg(long)]
+    pub size: Option<String>,
+    /// Read the input as RAW whatever its name says (its content must show no other format).
+    #[arg(long, value_enum)]
+    pub format: Option<DeclaredFormat>,
     /// zstd compression level for RAW -> ZVHD2 (1-19; 3 is what Huawei's tool writes).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
     pub level: i32,
@@ -250,6 +262,22 @@ pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// A format `convert` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// ZVHD2, for fast import.
+    Zvhd2,
+    /// A RAW disk (sparse when written to a file).
+    Raw,
+}
+
+/// A format the user declares an input to be, over what its name says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeclaredFormat {
+    /// A plain disk.
+    Raw,
 }
 
 /// Image type as the request's `type` field names it.

@@ -87,6 +87,13 @@ fn classify(err: &anyhow::Error) -> u8 {
         {
             return FAILURE;
         }
+        if let Some(disk) = cause.downcast_ref::<imsprep_disk::DiskError>() {
+            return if disk.is_bad_image() {
+                PROBLEMS
+            } else {
+                FAILURE
+            };
+        }
         if let Some(io) = cause.downcast_ref::<io::Error>() {
             // A file that ends early or holds nonsense is a bad image, not a
             // failing disk.

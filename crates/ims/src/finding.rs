@@ -359,6 +359,11 @@ codes! {
         meaning: "The file's format could not be told.",
         fix: "Export the disk as RAW or convert it with `qemu-img convert -O raw`.",
     },
+    ImageNameContradicts {
+        id: "IMAGE-NAME-CONTRADICTS", severity: Error, service: None,
+        meaning: "The file name says it is a disk-image format (ZVHD2, QCOW2, VMDK, ...) that its content is not: a truncated or failed download, or another file under a wrong name.",
+        fix: "Check where the file came from and fetch or export it again; if it really is a RAW disk, say so with `--format raw`.",
+    },
     ImageExtensionMismatch {
         id: "IMAGE-EXTENSION-MISMATCH", severity: Warning, service: None,
         meaning: "The file name's extension does not match its content.",

@@ -147,3 +147,18 @@ impl DiskRead for dyn imsprep_disk::Disk + '_ {
         })
     }
 }
+
+/// A disk of the disk model seen as a [`DiskRead`] (a `&dyn Disk` cannot be
+/// turned into a `&dyn DiskRead` directly).
+#[derive(Debug, Clone, Copy)]
+pub struct DiskView<'a>(pub &'a dyn imsprep_disk::Disk);
+
+impl DiskRead for DiskView<'_> {
+    fn size(&self) -> u64 {
+        self.0.size()
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        DiskRead::read_at(self.0, offset, buf)
+    }
+}

@@ -1,6 +1,5 @@
 //! The entry points that put detection, header parsing and layout together.
 
-use std::fs::File;
 use std::path::Path;
 
 use crate::bytes::read_upto;
@@ -9,7 +8,7 @@ use crate::disk::SubDisk;
 use crate::formats::{describe, Described};
 use crate::layout::read_layout;
 use crate::report::{DiskLayout, Format, FormatDetail, Report, VhdDiskType};
-use crate::{DiskRead, FileRegion, ProbeError};
+use crate::{DiskRead, ProbeError};
 
 /// Probe the file at `path`: open it read-only, read a few known offsets,
 /// and report what it is.
@@ -18,13 +17,18 @@ pub fn inspect(path: &Path) -> Result<Report, ProbeError> {
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(open_err)?;
-    let disk = FileRegion::whole(file).map_err(open_err)?;
+    // A regular file or a block device, sized the one way every command
+    // sizes its input (a device's metadata says 0 bytes).
+    let disk = imsprep_disk::RawDisk::open(path).map_err(|e| match e {
+        imsprep_disk::DiskError::Io { source, .. } => open_err(source),
+        other => open_err(std::io::Error::other(other)),
+    })?;
+    let disk: &dyn imsprep_disk::Disk = &disk;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut report = inspect_disk(&disk, &name)?;
+    let mut report = inspect_disk(&crate::DiskView(disk), &name)?;
     report.path = path.to_string_lossy().into_owned();
     if report.format == Format::Zvhd2 {
         crate::zvhd2_layout::attach(path, &mut report);

@@ -16,14 +16,16 @@ mod error;
 mod formats;
 mod inspect;
 mod layout;
+mod open;
 pub mod report;
 mod zvhd2_layout;
 
 pub use zvhd2_layout::Zvhd2Disk;
 
 pub use detect::{detect, Detection, HEAD_LEN, TAIL_LEN};
-pub use disk::{DiskRead, FileRegion, SubDisk};
+pub use disk::{DiskRead, DiskView, FileRegion, SubDisk};
 pub use error::ProbeError;
 pub use inspect::{inspect, inspect_disk};
 pub use layout::{probe_filesystem, read_layout};
+pub use open::{disk_kind, open_disk};
 pub use report::*;

@@ -4,8 +4,19 @@ use imsprep_ims::{Finding, Severity};
 
 /// Prints `findings` on stdout, errors first; says so when there are none.
 pub fn print(findings: &[Finding]) {
+    print_to(&mut std::io::stdout().lock(), findings);
+}
+
+/// Prints `findings` on stderr, for commands whose stdout carries data.
+pub fn eprint(findings: &[Finding]) {
+    print_to(&mut std::io::stderr().lock(), findings);
+}
+
+/// Prints `findings` to `out`, errors first; says so when there are none.
+/// A closed output (a pipe whose reader left) is not worth an error here.
+fn print_to(out: &mut dyn std::io::Write, findings: &[Finding]) {
     if findings.is_empty() {
-        println!("no findings");
+        let _ = writeln!(out, "no findings");
         return;
     }
     let mut sorted: Vec<&Finding> = findings.iter().collect();
@@ -16,7 +27,8 @@ pub fn print(findings: &[Finding]) {
             .service_code()
             .map(|code| format!(" (service error {code})"))
             .unwrap_or_default();
-        println!(
+        let _ = writeln!(
+            out,
             "{:<7} {} {}: {}{service}",
             severity_word(finding.severity),
             finding.code.id(),
@@ -24,7 +36,7 @@ pub fn print(findings: &[Finding]) {
             finding.message
         );
         if !finding.fix.is_empty() {
-            println!("        fix: {}", finding.fix);
+            let _ = writeln!(out, "        fix: {}", finding.fix);
         }
     }
 }

@@ -4,6 +4,7 @@
 mod bitmap;
 mod completions;
 mod convert;
+mod endpoint;
 mod findings;
 mod guard;
 mod inspect;

@@ -237,6 +237,25 @@ pub fn check_image(facts: &ImageFacts, intent: &Intent) -> Vec<Finding> {
         return out;
     }
     if let Some(ext_format) = facts.extension_format {
+        if ext_format != facts.format && ext_format != Format::Raw && facts.format == Format::Raw {
+            // A name that promises a structured format over bytes that show
+            // none: reading them as RAW would turn a broken download into a
+            // "valid" disk of garbage.
+            out.push(Finding::new(
+                Code::ImageNameContradicts,
+                img,
+                format!(
+                    "the name ends in .{} ({ext_format}) but the bytes carry no {ext_format} signature: {}",
+                    facts.extension.as_deref().unwrap_or(""),
+                    if facts.file_size < 1024 {
+                        format!("at {} bytes it is too short to be one (truncated?)", facts.file_size)
+                    } else {
+                        "it is truncated, damaged, or another kind of file".to_string()
+                    }
+                ),
+            ));
+            return out;
+        }
         if ext_format != facts.format {
             let ext = facts.extension.as_deref().unwrap_or("");
             let fix = match facts.format.extensions().first() {
