@@ -221,7 +221,7 @@ pub struct LintArgs {
 /// `imsprep prepare`.
 #[derive(Debug, Args)]
 pub struct PrepareArgs {
-    /// The disk image: RAW or ZVHD2.
+    /// The disk image: a RAW file, a block device, a ZVHD2, or another format imsprep reads.
     pub image: PathBuf,
     #[command(flatten)]
     pub fields: RequestFields,
@@ -234,9 +234,14 @@ pub struct PrepareArgs {
     /// Output folder (default: ./STEM.upload/).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Convert a RAW image to ZVHD2 instead of writing a bitmap for it.
-    #[arg(long)]
+    /// Convert a RAW image to ZVHD2 instead of writing a bitmap for it (the default for a block
+    /// device and for every format other than RAW and ZVHD2).
+    #[arg(long, conflicts_with = "raw")]
     pub zvhd2: bool,
+    /// For a block device or a non-RAW image: write a sparse RAW copy of it and its bitmap into
+    /// the set instead of converting it to ZVHD2.
+    #[arg(long)]
+    pub raw: bool,
     /// Hard-link the RAW image into the output folder (same file system only).
     #[arg(long)]
     pub link: bool,

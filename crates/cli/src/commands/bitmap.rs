@@ -26,6 +26,17 @@ struct BitmapReport {
 /// Scans the image and writes its bitmap file.
 pub fn run(args: BitmapArgs, session: &Session) -> anyhow::Result<Outcome> {
     let granularity = granularity(&args.granularity)?;
+    super::endpoint::needs_file(&args.image, "bitmap")?;
+    if args.output.is_none()
+        && imsprep_disk::RawDisk::open(&args.image)
+            .is_ok_and(|d| d.source_kind() == imsprep_disk::SourceKind::BlockDevice)
+    {
+        return Err(crate::exit::UsageError(format!(
+            "{} is a block device: name the bitmap file with -o (it would go next to the device)",
+            args.image.display()
+        ))
+        .into());
+    }
     let output = args.output.unwrap_or_else(|| bitmap_path_for(&args.image));
     // An image named `x.mf` would be its own default bitmap path.
     output_allowed(&args.image, &output, args.force)?;

@@ -418,16 +418,15 @@ fn not_convertible(
     BadInput(format!("{e}; the input is {format}{fix}")).into()
 }
 
-/// Converts a RAW image (a file or a block device) to ZVHD2 with a
-/// progress bar in disk bytes.
-pub fn raw_to_zvhd2(
+/// Converts any disk of the disk model to ZVHD2 with a progress bar in
+/// disk bytes.
+pub fn disk_to_zvhd2(
     session: &Session,
-    input: &Path,
+    disk: &dyn Disk,
     output: &Path,
     level: i32,
     force: bool,
 ) -> anyhow::Result<WriteSummary> {
-    let disk = imsprep_disk::RawDisk::open(input)?;
     let bar = session.bar("converting", disk.size());
     let options = WriteOptions {
         compression: Compression::Zstd { level },
@@ -438,6 +437,6 @@ pub fn raw_to_zvhd2(
         progress: &|done| bar.set(done),
         cancel: session.cancel_flag(),
     };
-    write(&DiskSource::new(&disk), output, &options, &control)
-        .with_context(|| format!("converting {} to ZVHD2", input.display()))
+    write(&DiskSource::new(disk), output, &options, &control)
+        .with_context(|| format!("converting {} to ZVHD2", disk.info().path.display()))
 }

@@ -30,6 +30,7 @@ pub struct Inspection {
 
 /// Probes `path` and checks the facts for `intent`.
 pub fn inspection(path: &Path, intent: &Intent) -> anyhow::Result<Inspection> {
+    super::endpoint::needs_file(path, "inspect")?;
     let report =
         imsprep_probe::inspect(path).with_context(|| format!("inspecting {}", path.display()))?;
     let facts = ImageFacts::from_probe(&report);

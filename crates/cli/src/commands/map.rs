@@ -8,7 +8,7 @@ use imsprep_scan::AllocationMap;
 use imsprep_zvhd2::Reader;
 use serde::Serialize;
 
-use super::scan_image::{granularity, scan_with_progress};
+use super::scan_image::{granularity, scan_disk_with_progress, scan_with_progress};
 use crate::args::MapArgs;
 use crate::exit::Outcome;
 use crate::output::{human_size, print_json};
@@ -25,12 +25,22 @@ struct Range {
 /// Scans the image (or reads a ZVHD2's block bitmap) and prints its ranges.
 pub fn run(args: MapArgs, session: &Session) -> anyhow::Result<Outcome> {
     let granularity = granularity(&args.granularity)?;
+    super::endpoint::needs_file(&args.image, "map")?;
     let report = imsprep_probe::inspect(&args.image)
         .with_context(|| format!("inspecting {}", args.image.display()))?;
     let (map, summary) = if report.format == Format::Zvhd2 {
         zvhd2_map(&args.image)?
     } else {
-        let scan = scan_with_progress(session, &args.image, granularity, false)?;
+        let scan = if report.format == Format::Raw {
+            scan_with_progress(session, &args.image, granularity, false)?
+        } else {
+            let disk = imsprep_probe::open_disk(
+                &args.image,
+                report.format,
+                &imsprep_disk::OpenOptions::default(),
+            )?;
+            scan_disk_with_progress(session, &*disk, granularity, false)?
+        };
         let stats = scan.stats;
         let summary = format!(
             "{} of {} blocks of {} hold data ({}); {} in holes were not read",

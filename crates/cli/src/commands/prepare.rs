@@ -10,15 +10,17 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+use imsprep_disk::OpenOptions;
 use imsprep_ims::manifest::{
     bitmap_object_for, crc32_hex, object_name, FileRole, Manifest, ManifestFile,
 };
 use imsprep_ims::{has_errors, smallest_min_disk, validate, Code, Finding, ImageRequest};
 use imsprep_probe::Format;
 use imsprep_scan::{write_bitmap, Bitmap, DEFAULT_GRANULARITY};
+use imsprep_zvhd2::{disk_to_raw, Control};
 use serde::Serialize;
 
-use super::convert::raw_to_zvhd2;
+use super::convert::disk_to_zvhd2;
 use super::findings;
 use super::guard::output_allowed;
 use super::inspect::inspection;
@@ -36,8 +38,11 @@ use crate::progress::Session;
 enum Plan {
     /// A RAW image with a bitmap file beside it.
     RawWithBitmap,
-    /// A RAW image converted to ZVHD2.
+    /// A RAW image, a block device or another format converted to ZVHD2.
     ConvertToZvhd2,
+    /// A block device or another format copied to a sparse RAW file in the
+    /// set, with a bitmap file beside it.
+    RawCopyWithBitmap,
     /// A ZVHD2 image, verified and used as it is.
     Zvhd2AsIs,
 }
@@ -74,12 +79,25 @@ pub fn run(args: PrepareArgs, session: &Session) -> anyhow::Result<Outcome> {
     let target = with_fields(&args.target, &args.fields);
     let mut wanted = intent(&target);
     let probe = inspection(&args.image, &wanted)?;
-    let plan = match (probe.file.format, args.zvhd2) {
-        (Format::Raw, false) => Some(Plan::RawWithBitmap),
-        (Format::Raw, true) => Some(Plan::ConvertToZvhd2),
-        (Format::Zvhd2, _) => Some(Plan::Zvhd2AsIs),
+    let device = is_block_device(&args.image);
+    let format = probe.file.format;
+    let readable = imsprep_probe::disk_kind(format).is_some();
+    let plan = match format {
+        Format::Zvhd2 => Some(Plan::Zvhd2AsIs),
+        Format::Raw if !device && !args.zvhd2 => Some(Plan::RawWithBitmap),
+        // A device cannot be uploaded as it is; nor can a qcow2, VMDK...
+        _ if readable && args.raw => Some(Plan::RawCopyWithBitmap),
+        _ if readable => Some(Plan::ConvertToZvhd2),
         _ => None,
     };
+    if device {
+        if let Some(why) = imsprep_disk::device_in_use(&args.image) {
+            eprintln!(
+                "imsprep: warning: {} is in use ({why}); what is read may change while it is read",
+                args.image.display()
+            );
+        }
+    }
     let names = names(&args, &file_name, plan.unwrap_or(Plan::Zvhd2AsIs));
     wanted.min_disk = args.min_disk;
     wanted.image_object = Some(names.image_object.clone());
@@ -97,10 +115,12 @@ pub fn run(args: PrepareArgs, session: &Session) -> anyhow::Result<Outcome> {
     let image_url = format!("{}:{}", args.bucket, names.image_object);
     let request = build(&args.fields, &target, &image_url, min_disk)?;
     let mut all = probe.findings;
-    if plan == Some(Plan::ConvertToZvhd2) {
+    if matches!(plan, Some(Plan::ConvertToZvhd2 | Plan::RawCopyWithBitmap)) {
         // What a RAW upload needs (a bitmap, whole sectors) does not concern
         // the ZVHD2 that is uploaded instead: the conversion pads the disk.
-        all.retain(|f| !RAW_UPLOAD_ONLY.contains(&f.code));
+        // Nor does what fast import says of the input's own format: the set
+        // holds what imsprep writes from it.
+        all.retain(|f| !RAW_UPLOAD_ONLY.contains(&f.code) && !CONVERTED_AWAY.contains(&f.code));
     }
     all.extend(validate(&request));
     let (Some(plan), Some(disk_size)) = (plan, disk_size) else {
@@ -121,13 +141,14 @@ pub fn run(args: PrepareArgs, session: &Session) -> anyhow::Result<Outcome> {
     let mut written = Written::new(&names.out)?;
     let files = match plan {
         Plan::RawWithBitmap => prepare_raw(session, &args, &names, &mut written)?,
-        Plan::ConvertToZvhd2 => prepare_conversion(session, &args, &names, &mut written)?,
+        Plan::ConvertToZvhd2 => prepare_conversion(session, &args, format, &names, &mut written)?,
+        Plan::RawCopyWithBitmap => prepare_raw_copy(session, &args, format, &names, &mut written)?,
         Plan::Zvhd2AsIs => prepare_zvhd2(session, &args, &names, &mut written)?,
     };
     let warnings: Vec<Finding> = all.into_iter().filter(|f| !f.is_error()).collect();
     let manifest = Manifest {
         imsprep_version: env!("CARGO_PKG_VERSION").to_string(),
-        format: if plan == Plan::RawWithBitmap {
+        format: if matches!(plan, Plan::RawWithBitmap | Plan::RawCopyWithBitmap) {
             "raw"
         } else {
             "zvhd2"
@@ -159,7 +180,7 @@ pub fn run(args: PrepareArgs, session: &Session) -> anyhow::Result<Outcome> {
             manifest: &manifest,
         })?;
     } else {
-        print_summary(&args, &names, &manifest);
+        print_summary(&args, &names, &manifest, plan, format, device);
     }
     Ok(Outcome::Clean)
 }
@@ -170,6 +191,15 @@ const RAW_UPLOAD_ONLY: [Code; 3] = [
     Code::ImageRawAlignment,
     Code::ImageBitmapName,
 ];
+
+/// Findings about the input's format that a conversion makes moot.
+const CONVERTED_AWAY: [Code; 1] = [Code::ImageFormatConvert];
+
+/// Whether `path` is a block device (`/dev/sdb`, an LVM volume).
+fn is_block_device(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    fs::metadata(path).is_ok_and(|m| m.file_type().is_block_device())
+}
 
 /// What `prepare --json` prints when it writes nothing.
 #[derive(Serialize)]
@@ -207,17 +237,18 @@ fn names(args: &PrepareArgs, file_name: &str, plan: Plan) -> Names {
         .unwrap_or_else(|| PathBuf::from(format!("{stem}.upload")));
     let local_name = match plan {
         Plan::ConvertToZvhd2 => format!("{stem}.zvhd2"),
+        Plan::RawCopyWithBitmap => format!("{stem}.raw"),
         _ => file_name.to_string(),
     };
     let image_object = object_name(args.prefix.as_deref(), &local_name);
     // Local files are named like their objects, without the folder.
     let base = |object: &str| object.rsplit('/').next().unwrap_or(object).to_string();
     let image_local = match plan {
-        Plan::ConvertToZvhd2 => out.join(base(&image_object)),
+        Plan::ConvertToZvhd2 | Plan::RawCopyWithBitmap => out.join(base(&image_object)),
         _ if args.link => out.join(base(&image_object)),
         _ => args.image.clone(),
     };
-    let bitmap = (plan == Plan::RawWithBitmap).then(|| {
+    let bitmap = matches!(plan, Plan::RawWithBitmap | Plan::RawCopyWithBitmap).then(|| {
         let object = bitmap_object_for(&image_object);
         let local = out.join(base(&object));
         (object, local)
@@ -269,7 +300,20 @@ fn prepare_raw(
     names: &Names,
     written: &mut Written,
 ) -> anyhow::Result<Vec<ManifestFile>> {
-    let scan = scan_with_progress(session, &args.image, DEFAULT_GRANULARITY, true)?;
+    let image_path = place_image(args, names, written)?;
+    bitmap_and_entries(session, args, names, written, &image_path)
+}
+
+/// Scans the RAW image at `image` for its bitmap and CRC-32, writes the
+/// bitmap, and gives the manifest entries of both.
+fn bitmap_and_entries(
+    session: &Session,
+    args: &PrepareArgs,
+    names: &Names,
+    written: &mut Written,
+    image_path: &Path,
+) -> anyhow::Result<Vec<ManifestFile>> {
+    let scan = scan_with_progress(session, image_path, DEFAULT_GRANULARITY, true)?;
     let crc = scan.crc32.context("the scan computed no CRC-32")?;
     let size = scan.image_size();
     let (bitmap_object, bitmap_path) = names
@@ -283,12 +327,11 @@ fn prepare_raw(
     written.file(&bitmap_path, || {
         write_bitmap(&bitmap_path, &bitmap, args.force).context("writing the bitmap")
     })?;
-    let image_path = place_image(args, names, written)?;
     Ok(vec![
         entry(
             &names.out,
             FileRole::Image,
-            &image_path,
+            image_path,
             &names.image_object,
             size,
             crc,
@@ -300,14 +343,39 @@ fn prepare_raw(
 fn prepare_conversion(
     session: &Session,
     args: &PrepareArgs,
+    format: Format,
     names: &Names,
     written: &mut Written,
 ) -> anyhow::Result<Vec<ManifestFile>> {
     let out = &names.image_local;
+    let disk = imsprep_probe::open_disk(&args.image, format, &OpenOptions::default())?;
     written.file(out, || {
-        raw_to_zvhd2(session, &args.image, out, args.level, args.force).map(drop)
+        disk_to_zvhd2(session, &*disk, out, args.level, args.force).map(drop)
     })?;
     Ok(vec![checksummed(session, names, FileRole::Image, out)?])
+}
+
+/// A sparse RAW copy of a block device or another format, and its bitmap.
+fn prepare_raw_copy(
+    session: &Session,
+    args: &PrepareArgs,
+    format: Format,
+    names: &Names,
+    written: &mut Written,
+) -> anyhow::Result<Vec<ManifestFile>> {
+    let out = &names.image_local;
+    let disk = imsprep_probe::open_disk(&args.image, format, &OpenOptions::default())?;
+    written.file(out, || {
+        let bar = session.bar("copying", disk.size());
+        let control = Control {
+            progress: &|done| bar.set(done),
+            cancel: session.cancel_flag(),
+        };
+        disk_to_raw(&*disk, disk.size(), out, args.force, &control)
+            .map(drop)
+            .with_context(|| format!("copying {} to {}", args.image.display(), out.display()))
+    })?;
+    bitmap_and_entries(session, args, names, written, out)
 }
 
 fn prepare_zvhd2(
@@ -433,6 +501,7 @@ fn entry(
 fn min_disk_reason(given: Option<u32>, disk_size: u64, plan: Plan) -> String {
     let what = match plan {
         Plan::RawWithBitmap => "the RAW file size",
+        Plan::RawCopyWithBitmap => "the RAW copy's size",
         _ => "the ZVHD2 curr_size",
     };
     match given {
@@ -441,8 +510,29 @@ fn min_disk_reason(given: Option<u32>, disk_size: u64, plan: Plan) -> String {
     }
 }
 
-fn print_summary(args: &PrepareArgs, names: &Names, manifest: &Manifest) {
+fn print_summary(
+    args: &PrepareArgs,
+    names: &Names,
+    manifest: &Manifest,
+    plan: Plan,
+    format: Format,
+    device: bool,
+) {
     println!("upload set ready in {}", names.out.display());
+    let what = if device {
+        "the block device".to_string()
+    } else {
+        format!("the {format} image")
+    };
+    match plan {
+        Plan::ConvertToZvhd2 if device || format != Format::Raw => println!(
+            "{what} was converted to ZVHD2 (it cannot be uploaded as it is; --raw writes a sparse RAW copy and its bitmap instead)"
+        ),
+        Plan::RawCopyWithBitmap => {
+            println!("{what} was copied to a sparse RAW file with its bitmap (--raw)")
+        }
+        _ => {}
+    }
     println!();
     println!("files to upload (bucket {}):", args.bucket);
     for file in &manifest.files {

@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use anyhow::Context;
-use imsprep_scan::{scan_file, Scan, ScanOptions};
+use imsprep_disk::Disk;
+use imsprep_scan::{scan_disk, scan_file, Scan, ScanOptions};
 
 use crate::progress::Session;
 
@@ -15,9 +16,9 @@ pub fn scan_with_progress(
     granularity: u64,
     crc: bool,
 ) -> anyhow::Result<Scan> {
-    let size = std::fs::metadata(image)
-        .with_context(|| format!("reading {}", image.display()))?
-        .len();
+    super::endpoint::needs_file(image, "the scan")?;
+    // The one size every command uses: a device's metadata says 0 bytes.
+    let size = imsprep_disk::RawDisk::open(image)?.size();
     let bar = session.bar("scanning", size);
     let options = ScanOptions {
         granularity,
@@ -37,4 +38,22 @@ pub fn scan_with_progress(
 pub fn granularity(text: &str) -> anyhow::Result<u64> {
     imsprep_scan::parse_granularity(text)
         .map_err(|e| crate::exit::UsageError(format!("--granularity {text}: {e}")).into())
+}
+
+/// Scans any disk of the disk model (a qcow2, VMDK, VHD, VHDX or VDI
+/// image's guest view), never reading what its metadata says is empty.
+pub fn scan_disk_with_progress(
+    session: &Session,
+    disk: &dyn Disk,
+    granularity: u64,
+    crc: bool,
+) -> anyhow::Result<Scan> {
+    let bar = session.bar("scanning", disk.size());
+    let options = ScanOptions {
+        granularity,
+        crc,
+        ..ScanOptions::default()
+    };
+    scan_disk(disk, &options, &|done| bar.set(done), session.cancel_flag())
+        .with_context(|| format!("scanning {}", disk.info().path.display()))
 }

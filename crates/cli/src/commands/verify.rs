@@ -22,6 +22,7 @@ pub fn run(args: VerifyArgs, session: &Session) -> anyhow::Result<Outcome> {
         .file
         .as_deref()
         .ok_or_else(|| UsageError("name the file to verify".into()))?;
+    super::endpoint::needs_file(file, "verify")?;
     if let Some(bitmap) = &args.bitmap {
         return verify_bitmap::run(session, file, bitmap, args.json);
     }
