@@ -148,20 +148,30 @@ fn parse(
         ));
     }
     let table_offset = be64(buf, 16);
-    let table_end = table_offset.checked_add(u64::from(max_table_entries) * 4);
-    let clear_of_header = table_offset >= at + HEADER_LEN || table_end.is_some_and(|e| e <= at);
-    let fits = table_end.is_some_and(|end| end <= data_end)
-        && table_offset % SECTOR == 0
-        && table_offset >= FOOTER_LEN
-        && clear_of_header;
-    if !fits {
+    let clear_of_header = table_offset >= at + HEADER_LEN || table_offset < at;
+    if table_offset % SECTOR != 0
+        || table_offset < FOOTER_LEN
+        || table_offset >= data_end
+        || !clear_of_header
+    {
         return Err(bad(
             "table offset",
             16,
             format!(
-                "expected a sector-aligned offset of the {max_table_entries}-entry block allocation \
-                 table, clear of the footer copy and this header, ending inside the {data_end}-byte \
-                 data area; found {table_offset}"
+                "expected a sector-aligned offset of the block allocation table, clear of the \
+                 footer copy and this header, inside the {data_end}-byte data area; found \
+                 {table_offset}"
+            ),
+        ));
+    }
+    let table_end = table_offset + u64::from(max_table_entries) * 4;
+    if table_end > data_end || (table_offset < at && table_end > at) {
+        return Err(bad(
+            "max table entries",
+            28,
+            format!(
+                "a table of {max_table_entries} 4-byte entries at {table_offset} ends at \
+                 {table_end}, past the {data_end}-byte data area or into this header"
             ),
         ));
     }

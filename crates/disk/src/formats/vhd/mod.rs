@@ -117,7 +117,7 @@ pub(crate) fn open(src: ReadAt, chain: &Chain<'_>) -> Result<Box<dyn Disk>, Disk
     } else {
         None
     };
-    let table = BlockTable::new(&src, &header, data_end);
+    let table = Box::new(BlockTable::new(&src, &header, data_end));
     Ok(Box::new(VhdDisk {
         info,
         src,
@@ -184,7 +184,7 @@ enum Layout {
     Fixed,
     /// Blocks through a table; unstored ones read from the parent, if any.
     Sparse {
-        table: BlockTable,
+        table: Box<BlockTable>,
         parent: Option<Backing>,
     },
 }
