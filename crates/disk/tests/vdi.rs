@@ -193,3 +193,25 @@ fn a_file_too_short_for_a_header_is_refused() {
     std::fs::write(&image, [0u8; 100]).unwrap();
     assert_refused(&image, "header");
 }
+
+#[test]
+fn a_terabyte_image_opens_and_maps_without_reading_it_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("big.vdi");
+    common::qemu_img(&["create", "-f", "vdi", image.to_str().unwrap(), "1T"]);
+    common::run(
+        "qemu-io",
+        &["-c", "write -P 0x19 700G 64k", image.to_str().unwrap()],
+    );
+    let disk = open(&image).unwrap();
+    assert_eq!(disk.size(), 1 << 40);
+    let map = extents(&*disk, 0, disk.size()).unwrap();
+    let data: Vec<_> = map.iter().filter(|e| e.allocation.is_data()).collect();
+    assert_eq!(data.len(), 1);
+    assert_eq!(data[0].start, 700 << 30);
+    let mut buf = vec![0u8; 128 << 10];
+    disk.read_at((700 << 30) - (32 << 10), &mut buf).unwrap();
+    assert!(buf[..32 << 10].iter().all(|&b| b == 0));
+    assert!(buf[32 << 10..96 << 10].iter().all(|&b| b == 0x19));
+    assert!(buf[96 << 10..].iter().all(|&b| b == 0));
+}

@@ -287,7 +287,22 @@ impl VhdDisk {
         let index = offset / block_size;
         let block_end = ((index + 1) * block_size).min(self.info.size);
         let Some(start) = table.block_start(index)? else {
-            return self.extent_below(parent, offset, block_end);
+            if parent.is_some() {
+                return self.extent_below(parent, offset, block_end);
+            }
+            // Extend over the following unstored blocks whose entries were
+            // read with this one.
+            let last = self
+                .info
+                .size
+                .div_ceil(block_size)
+                .min(table.page_end(index));
+            let mut next = index + 1;
+            while next < last && table.block_start(next)?.is_none() {
+                next += 1;
+            }
+            let end = (next * block_size).min(self.info.size);
+            return self.extent_below(None, offset, end);
         };
         let bitmap = table.bitmap(index, start)?;
         let block_first = index * block_size;

@@ -143,6 +143,12 @@ impl BlockTable {
         Ok(Some(start))
     }
 
+    /// The first block whose entry is in the next page of the table after
+    /// block `index`'s.
+    pub fn page_end(&self, index: u64) -> u64 {
+        (index / PAGE_ENTRIES + 1) * PAGE_ENTRIES
+    }
+
     /// The sector bitmap of block `index`, stored at `start`.
     pub fn bitmap(&self, index: u64, start: u64) -> Result<std::sync::Arc<Bitmap>, DiskError> {
         self.bitmaps.get_or_load(index, || {
