@@ -408,3 +408,22 @@ fn a_terabyte_disk_opens_and_maps_without_reading_it_all() {
     assert!(buf[32 << 10..96 << 10].iter().all(|&b| b == 0x19));
     assert!(buf[96 << 10..].iter().all(|&b| b == 0));
 }
+
+#[test]
+fn threads_reading_one_disk_at_once_read_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = convert(dir.path(), "dynamic", "dynamic.vhd");
+    let expected = qemu_raw(&image, dir.path());
+    let disk = open(&image).unwrap();
+    let disk = &*disk;
+    let quarter = expected.len() / 4;
+    std::thread::scope(|s| {
+        for (i, part) in expected.chunks(quarter).enumerate() {
+            s.spawn(move || {
+                let mut buf = vec![0u8; part.len()];
+                disk.read_at((i * quarter) as u64, &mut buf).unwrap();
+                assert!(buf == part, "quarter {i} differs");
+            });
+        }
+    });
+}
