@@ -208,7 +208,6 @@ pub fn scan_disk(
         .next_power_of_two();
     let job = Job {
         disk,
-        path,
         granularity,
         task_len: TASK_BYTES.max(granularity).min(window),
         crc: options.crc,
@@ -293,7 +292,6 @@ fn changed_or(err: ScanError, file: &File, path: &Path, before: &FileState) -> S
 /// What every task of a scan shares.
 struct Job<'a> {
     disk: &'a dyn Disk,
-    path: &'a Path,
     granularity: u64,
     task_len: u64,
     crc: bool,
