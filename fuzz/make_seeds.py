@@ -226,6 +226,46 @@ def lint_seeds():
     put("ims_lint", "data_image.json", b'{"name": "data-1", "image_url": "https://bkt.obs.example.com/d1.qcow2", "type": "DataImage", "os_type": "Linux", "min_disk": "40", "description": "a\\tb", "is_quick_import": true}\n')
 
 
+# The disk_open target's first byte picks the backend, in this order.
+DISK_KINDS = ["qcow2", "vmdk", "ova", "vhd", "vhdx", "vdi"]
+
+
+def disk_seeds():
+    """Small images made by qemu-img (and tar for OVA) from a 2 MiB disk
+    with data in a few places, each behind its backend's pick byte."""
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = os.path.join(tmp, "d.raw")
+        with open(raw, "wb") as f:
+            f.truncate(2 << 20)
+            for at in (0, 700_000, (2 << 20) - 4096):
+                f.seek(at)
+                f.write(bytes(range(256)) * 16)
+        made = [
+            ("qcow2", "qcow2-v3", ["-O", "qcow2", "-o", "cluster_size=4096"]),
+            ("qcow2", "qcow2-v2-zlib", ["-c", "-O", "qcow2", "-o", "compat=0.10,cluster_size=4096"]),
+            ("qcow2", "qcow2-zstd-extl2", ["-c", "-O", "qcow2", "-o", "compression_type=zstd,extended_l2=on,cluster_size=16384"]),
+            ("vmdk", "vmdk-sparse", ["-O", "vmdk", "-o", "subformat=monolithicSparse"]),
+            ("vmdk", "vmdk-stream", ["-O", "vmdk", "-o", "subformat=streamOptimized"]),
+            ("vhd", "vhd-dynamic", ["-O", "vpc", "-o", "subformat=dynamic,force_size=on"]),
+            ("vhdx", "vhdx-dynamic", ["-O", "vhdx", "-o", "subformat=dynamic,block_size=1M,log_size=1M"]),
+            ("vdi", "vdi-dynamic", ["-O", "vdi"]),
+        ]
+        for kind, name, args in made:
+            out = os.path.join(tmp, name)
+            if run(["qemu-img", "convert", "-f", "raw", raw, *args, out], tmp):
+                # run.sh caps inputs at 1 MiB; a cut image still reaches
+                # every header and most tables.
+                put("disk_open", name, (bytes([DISK_KINDS.index(kind)]) + read(out))[: 1 << 20])
+        stream = os.path.join(tmp, "vmdk-stream")
+        if os.path.exists(stream):
+            with open(os.path.join(tmp, "x.ovf"), "w") as f:
+                f.write("<Envelope><References><File ovf:href=\"disk1.vmdk\"/></References></Envelope>\n")
+            shutil.copy(stream, os.path.join(tmp, "disk1.vmdk"))
+            ova = os.path.join(tmp, "x.ova")
+            if run(["tar", "--format=ustar", "-cf", ova, "x.ovf", "disk1.vmdk"], tmp):
+                put("disk_open", "ova-stream", bytes([DISK_KINDS.index("ova")]) + read(ova))
+
+
 def main():
     if os.path.isdir(SEEDS):
         shutil.rmtree(SEEDS)
@@ -233,6 +273,7 @@ def main():
     bitmap_seeds()
     probe_seeds()
     lint_seeds()
+    disk_seeds()
     total = 0
     for d, _, files in os.walk(SEEDS):
         total += sum(os.path.getsize(os.path.join(d, f)) for f in files)

@@ -14,6 +14,7 @@ case $t in
   scan_bitmap) max=65536 ;;
   probe) max=262144 ;;
   ims_lint) max=16384 ;;
+  disk_open) max=1048576 ;;
   *) echo "unknown target $t" >&2; exit 2 ;;
 esac
 mkdir -p "corpus/$t" artifacts
