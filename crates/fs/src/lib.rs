@@ -13,7 +13,9 @@
 //! - [`volumes`]: finds the volumes of a disk (partitions, the whole disk,
 //!   LVM2 logical volumes) and says what it does not read and why.
 
+mod bytes;
 mod error;
+pub mod ext4;
 mod filesystem;
 mod open;
 pub mod path;

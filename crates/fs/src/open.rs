@@ -27,7 +27,7 @@ pub fn open_filesystem(volume: Volume) -> Result<Option<Box<dyn FileSystem>>, Fs
     let unsupported = |what: &str| Err(FsError::unsupported(volume.name(), "volume", what));
     match found {
         Filesystem::Ext2 | Filesystem::Ext3 | Filesystem::Ext4 => {
-            unsupported("ext2/3/4 (reader not built yet)")
+            Ok(Some(Box::new(crate::ext4::Ext4::open(volume)?)))
         }
         Filesystem::Fat12 | Filesystem::Fat16 | Filesystem::Fat32 => {
             unsupported("FAT (reader not built yet)")
