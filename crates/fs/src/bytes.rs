@@ -29,7 +29,6 @@ pub fn le32(buf: &[u8], off: usize) -> u32 {
 }
 
 /// The little-endian `u64` at `off`.
-#[allow(dead_code)]
 pub fn le64(buf: &[u8], off: usize) -> u64 {
     u64::from_le_bytes(field(buf, off))
 }
