@@ -30,13 +30,13 @@ pub fn open_filesystem(volume: Volume) -> Result<Option<Box<dyn FileSystem>>, Fs
             Ok(Some(Box::new(crate::ext4::Ext4::open(volume)?)))
         }
         Filesystem::Fat12 | Filesystem::Fat16 | Filesystem::Fat32 => {
-            unsupported("FAT (reader not built yet)")
+            unsupported("FAT12/16/32 file system (no reader in this version)")
         }
-        Filesystem::Ntfs => unsupported("NTFS (reader not built yet)"),
-        // XFS and Btrfs: their readers live in `crate::xfs` and
-        // `crate::btrfs`; these arms open them once they are added.
-        Filesystem::Xfs => unsupported("XFS (reader not built yet)"),
-        Filesystem::Btrfs => unsupported("Btrfs (reader not built yet)"),
+        Filesystem::Ntfs => unsupported("NTFS file system (no reader in this version)"),
+        // XFS and Btrfs: these arms open `crate::xfs` and `crate::btrfs`
+        // once those readers are in the crate.
+        Filesystem::Xfs => unsupported("XFS file system (no reader in this version)"),
+        Filesystem::Btrfs => unsupported("Btrfs file system (no reader in this version)"),
         Filesystem::Exfat => unsupported("exFAT file system"),
         Filesystem::Iso9660 => unsupported("ISO 9660 file system"),
         Filesystem::Luks => unsupported("LUKS encrypted volume (no key is ever asked for)"),

@@ -11,11 +11,11 @@
 //! are checked against their crc32c (directory block and group
 //! descriptor checksums are not).
 //!
-//! Reported: a set needs_recovery flag ([`FsState::NeedsRecovery`]: the
+//! Reported: a set needs_recovery flag ([`crate::FsState::NeedsRecovery`]: the
 //! journal is never replayed, so what is read is the state before the
 //! replay the guest's kernel will do), a not-clean or errors state.
 //!
-//! Refused ([`FsError::Unsupported`]): compression, meta_bg, dirdata, an
+//! Refused ([`crate::FsError::Unsupported`]): compression, meta_bg, dirdata, an
 //! external journal device, unknown incompatible features, and encrypted
 //! (fscrypt) files and directories.
 //!
