@@ -306,9 +306,26 @@ fn extension_mismatch_and_refs_and_encryption() {
             ..intent()
         },
     );
-    assert_eq!(codes(&got), ["IMAGE-EXTENSION-MISMATCH"]);
-    assert_eq!(got[0].severity, Severity::Warning);
-    assert!(got[0].fix.contains("disk.raw"));
+    // A name that promises QCOW2 over bytes that show no format: refused.
+    assert_eq!(codes(&got), ["IMAGE-NAME-CONTRADICTS"]);
+    assert_eq!(got[0].severity, Severity::Error);
+    assert!(
+        got[0].message.contains("no QCOW2 signature"),
+        "{}",
+        got[0].message
+    );
+
+    // A real QCOW2 under a RAW name is read by its content, with a warning.
+    let mut f = ImageFacts::new("disk.raw", Format::Qcow2, GIB);
+    f.disk_size = Some(GIB);
+    let got = check_image(&f, &intent());
+    assert!(codes(&got).contains(&"IMAGE-EXTENSION-MISMATCH"));
+    let mismatch = got
+        .iter()
+        .find(|f| f.code.id() == "IMAGE-EXTENSION-MISMATCH")
+        .unwrap();
+    assert_eq!(mismatch.severity, Severity::Warning);
+    assert!(mismatch.fix.contains("disk.qcow2"), "{}", mismatch.fix);
 
     let mut f = ImageFacts::new("d.qcow2", Format::Qcow2, GIB);
     f.external_refs = vec!["backing file \"base.qcow2\"".into()];

@@ -39,11 +39,12 @@ struct ConvertReport {
 
 /// Findings about an input that make converting it wrong: there is no disk
 /// to convert, or the name promises another format than the bytes hold.
-const REFUSING: [Code; 4] = [
+/// (A RAW that ends inside a sector is padded, as the reference does; one
+/// shorter than a sector holds no disk at all.)
+const REFUSING: [Code; 3] = [
     Code::ImageEmpty,
     Code::ImageNameContradicts,
     Code::ImageAmbiguous,
-    Code::ImageRawAlignment,
 ];
 
 /// Converts the input to the format the output calls for.
@@ -69,7 +70,11 @@ pub fn run(args: ConvertArgs, session: &Session) -> anyhow::Result<Outcome> {
     let refusing: Vec<Finding> = inspection
         .findings
         .iter()
-        .filter(|f| f.is_error() && REFUSING.contains(&f.code))
+        .filter(|f| {
+            f.is_error()
+                && (REFUSING.contains(&f.code)
+                    || (f.code == Code::ImageRawAlignment && inspection.file.file_size < 512))
+        })
         .cloned()
         .collect();
     if !refusing.is_empty() {
