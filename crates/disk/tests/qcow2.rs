@@ -269,6 +269,8 @@ fn a_huge_empty_disk_opens_and_reads_in_bounded_memory() {
     qemu_img(&["create", "-f", "qcow2", s(&image), "16T"]);
     let disk = open(&image).unwrap();
     assert_eq!(disk.size(), 16 << 40);
+    // The L1 table alone tells the whole disk is unallocated.
+    assert_eq!(disk.extent_at(0).unwrap().end, disk.size());
     let all = extents(&*disk, 0, disk.size()).unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].allocation, Allocation::Unallocated);

@@ -20,8 +20,13 @@ const COMPRESSED: u64 = 1 << 62;
 const ZERO: u64 = 1;
 /// Subclusters in a cluster with extended L2 entries.
 const SUBCLUSTERS: u64 = 32;
-/// Bytes of L2 tables kept in memory per image.
-const L2_CACHE_BYTES: usize = 32 << 20;
+/// Bytes of L2 tables kept in memory per image...
+const L2_CACHE_BYTES: u64 = 32 << 20;
+/// ...and at most this many tables: the cache finds its least recently
+/// used table by a scan, so 512-byte clusters (64 Ki tables in 32 MiB)
+/// would make every miss slow. 2048 tables still cover at least 64 MiB of
+/// the guest, far more than a sequential read needs.
+const L2_CACHE_TABLES: u64 = 2048;
 
 /// What one cluster or subcluster of the guest is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +129,7 @@ impl Map {
             version: header.version,
             size: header.size,
             l1,
-            l2_cache: TableCache::new(L2_CACHE_BYTES),
+            l2_cache: TableCache::new(L2_CACHE_BYTES.min(L2_CACHE_TABLES * cluster_size) as usize),
         })
     }
 
@@ -151,10 +156,24 @@ impl Map {
         })?;
         let l2_offset = entry & OFFSET_MASK;
         if l2_offset == 0 {
+            // The L1 table is in memory: the following entries that map no
+            // table join the run at no cost.
+            let limit = limit.min(self.size);
+            let mut end = table_end;
+            let mut next = l1_index + 1;
+            while end < limit
+                && self
+                    .l1
+                    .get(next as usize)
+                    .is_some_and(|e| e & OFFSET_MASK == 0)
+            {
+                end = (end + (1u64 << self.table_span_bits)).min(limit);
+                next += 1;
+            }
             return Ok(Run {
                 unit: Unit::Unallocated,
                 unit_start: pos,
-                end: table_end,
+                end,
             });
         }
         let table = self.l2_table(src, l2_offset)?;

@@ -44,7 +44,10 @@ mod map;
 use std::path::Path;
 use std::time::SystemTime;
 
+use std::sync::Arc;
+
 use crate::backing::{Backing, Chain};
+use crate::cache::TableCache;
 use crate::disk::{check_range, Disk, DiskInfo};
 use crate::error::DiskError;
 use crate::extent::{Allocation, Extent};
@@ -54,13 +57,18 @@ use crate::kind::Kind;
 use header::{Compression, Header, FORMAT};
 use map::{Join, Map, Unit};
 
+/// Bytes of decompressed clusters kept per image, and at most this many
+/// clusters (the cache's eviction scans its entries).
+const DECOMPRESSED_CACHE_BYTES: u64 = 8 << 20;
+/// See [`DECOMPRESSED_CACHE_BYTES`].
+const DECOMPRESSED_CACHE_CLUSTERS: u64 = 256;
+
 /// Opens a qcow2 image.
 pub(crate) fn open(src: ReadAt, chain: &Chain<'_>) -> Result<Box<dyn Disk>, DiskError> {
     Ok(Box::new(Qcow2Disk::open(src, chain)?))
 }
 
 /// An open qcow2 image.
-#[derive(Debug)]
 struct Qcow2Disk {
     src: ReadAt,
     info: DiskInfo,
@@ -68,8 +76,24 @@ struct Qcow2Disk {
     cluster_bits: u32,
     compression: Compression,
     backing: Option<Backing>,
+    /// Recently decompressed clusters by host offset (with the length of
+    /// their compressed data), so that small reads inside one compressed
+    /// cluster do not each decompress it again.
+    decompressed: TableCache<(u64, Vec<u8>)>,
     /// The file's length and modification time when opened.
     stamp: (u64, Option<SystemTime>),
+}
+
+impl std::fmt::Debug for Qcow2Disk {
+    /// The image and its mapping, without the cached clusters.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Qcow2Disk")
+            .field("info", &self.info)
+            .field("map", &self.map)
+            .field("compression", &self.compression)
+            .field("backing", &self.backing)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Qcow2Disk {
@@ -94,6 +118,7 @@ impl Qcow2Disk {
                 .map(Backing::chain_paths)
                 .unwrap_or_default(),
         };
+        let cluster_size = header.cluster_size();
         Ok(Qcow2Disk {
             src,
             info,
@@ -101,6 +126,9 @@ impl Qcow2Disk {
             cluster_bits: header.cluster_bits,
             compression: header.compression,
             backing,
+            decompressed: TableCache::new(
+                DECOMPRESSED_CACHE_BYTES.min(DECOMPRESSED_CACHE_CLUSTERS * cluster_size) as usize,
+            ),
             stamp,
         })
     }
@@ -113,20 +141,19 @@ impl Qcow2Disk {
         skip: u64,
         out: &mut [u8],
     ) -> Result<(), DiskError> {
-        // The descriptor's last sector may be cut short by the end of the
-        // file (checked when the entry was decoded).
-        let len = d.len.min(self.src.len().saturating_sub(d.host));
-        let input = self.src.read_vec(d.host, len)?;
-        let mut cluster = vec![0u8; 1usize << self.cluster_bits];
-        compressed::decompress(self.compression, &input, &mut cluster).map_err(|problem| {
-            DiskError::malformed(
-                self.src.path(),
-                FORMAT,
-                format!("compressed cluster ({:?})", self.compression),
-                d.host,
-                problem,
-            )
+        let cached = self.decompressed.get_or_load(d.host, || {
+            let cluster = self.decompress(d)?;
+            let bytes = cluster.len();
+            Ok::<_, DiskError>(((d.len, cluster), bytes))
         })?;
+        // Two entries naming the same data with different lengths (only a
+        // damaged image has them) are each decompressed as they say.
+        let cluster = if cached.0 == d.len {
+            cached
+        } else {
+            Arc::new((d.len, self.decompress(d)?))
+        };
+        let cluster = &cluster.1;
         let piece = usize::try_from(skip)
             .ok()
             .and_then(|skip| cluster.get(skip..skip.checked_add(out.len())?));
@@ -146,6 +173,25 @@ impl Qcow2Disk {
                 ),
             )),
         }
+    }
+
+    /// The cluster the compressed data `d` holds.
+    fn decompress(&self, d: compressed::Descriptor) -> Result<Vec<u8>, DiskError> {
+        // The descriptor's last sector may be cut short by the end of the
+        // file (checked when the entry was decoded).
+        let len = d.len.min(self.src.len().saturating_sub(d.host));
+        let input = self.src.read_vec(d.host, len)?;
+        let mut cluster = vec![0u8; 1usize << self.cluster_bits];
+        compressed::decompress(self.compression, &input, &mut cluster).map_err(|problem| {
+            DiskError::malformed(
+                self.src.path(),
+                FORMAT,
+                format!("compressed cluster ({:?})", self.compression),
+                d.host,
+                problem,
+            )
+        })?;
+        Ok(cluster)
     }
 
     /// Fills `out` with the stored bytes at `host`: one positioned read.
