@@ -88,7 +88,8 @@ fn assert_reads_file(disk: &dyn Disk, expected: &Path) {
         // An odd split, so reads straddle grains and extents.
         let split = n / 3 + 7;
         disk.read_at(pos, &mut mine[..split]).unwrap();
-        disk.read_at(pos + split as u64, &mut mine[split..n]).unwrap();
+        disk.read_at(pos + split as u64, &mut mine[split..n])
+            .unwrap();
         for piece in extents(&reference, pos, pos + n as u64).unwrap() {
             let range = (piece.start - pos) as usize..(piece.end - pos) as usize;
             if piece.allocation == Allocation::Data {
@@ -101,7 +102,10 @@ fn assert_reads_file(disk: &dyn Disk, expected: &Path) {
             let at = mine.iter().zip(&theirs).position(|(a, b)| a != b).unwrap();
             panic!("first difference at byte {}", pos + at as u64);
         }
-        for e in empty.iter().filter(|e| e.start < pos + n as u64 && e.end > pos) {
+        for e in empty
+            .iter()
+            .filter(|e| e.start < pos + n as u64 && e.end > pos)
+        {
             let a = (e.start.max(pos) - pos) as usize;
             let b = (e.end.min(pos + n as u64) - pos) as usize;
             assert!(theirs[a..b] == zeros[..b - a], "{e:?} holds data");
@@ -117,7 +121,9 @@ fn check_two_gb(subformat: &str, extent_suffix: &str) {
     let raw = sample_raw(dir.path(), 5 * GIB);
     let image = convert(dir.path(), &raw, subformat);
     for n in 1..=3 {
-        let extent = dir.path().join(format!("{subformat}-{extent_suffix}{n:03}.vmdk"));
+        let extent = dir
+            .path()
+            .join(format!("{subformat}-{extent_suffix}{n:03}.vmdk"));
         assert!(extent.exists(), "{} missing", extent.display());
     }
     let disk = open(&image).unwrap();
@@ -221,7 +227,10 @@ fn stream_optimized_with_its_grain_directory_in_the_footer() {
     let mut bytes = fs::read(&image).unwrap();
     let header: Vec<u8> = bytes[..512].to_vec();
     let eos = bytes.split_off(bytes.len() - 512);
-    assert!(eos.iter().all(|&b| b == 0), "qemu-img ends with an EOS marker");
+    assert!(
+        eos.iter().all(|&b| b == 0),
+        "qemu-img ends with an EOS marker"
+    );
     let mut marker = vec![0u8; 512];
     marker[0..8].copy_from_slice(&1u64.to_le_bytes());
     marker[12..16].copy_from_slice(&3u32.to_le_bytes());
@@ -311,9 +320,21 @@ fn patched_header_fields_are_named() {
         (44, &0u32.to_le_bytes(), "header field numGTEsPerGT"),
         (56, &(1u64 << 40).to_le_bytes(), "header field gdOffset"),
         (12, &(1u64 << 62).to_le_bytes(), "header field capacity"),
-        (12, &(1u64 << 50).to_le_bytes(), "capacity is 1125899906842624"),
-        (28, &(1u64 << 40).to_le_bytes(), "header field descriptorOffset"),
-        (36, &(1u64 << 30).to_le_bytes(), "header field descriptorSize"),
+        (
+            12,
+            &(1u64 << 50).to_le_bytes(),
+            "capacity is 1125899906842624",
+        ),
+        (
+            28,
+            &(1u64 << 40).to_le_bytes(),
+            "header field descriptorOffset",
+        ),
+        (
+            36,
+            &(1u64 << 30).to_le_bytes(),
+            "header field descriptorSize",
+        ),
         (64, &(1u64 << 40).to_le_bytes(), "header field overHead"),
         (73, b"\r\n\r\n", "header field newline test bytes"),
         (0, b"KDMX", "descriptor"),
@@ -443,10 +464,22 @@ fn missing_and_short_extent_files_are_named() {
 #[test]
 fn descriptor_lines_that_cannot_be_read_are_named() {
     let cases: &[(&str, &str, &str)] = &[
-        ("RW 16384 FLAT", "RW many FLAT", "is not a number of sectors"),
-        ("createType=\"monolithicFlat\"", "version=1", "no createType line"),
+        (
+            "RW 16384 FLAT",
+            "RW many FLAT",
+            "is not a number of sectors",
+        ),
+        (
+            "createType=\"monolithicFlat\"",
+            "version=1",
+            "no createType line",
+        ),
         (" 0\n", " zero\n", "extent offset"),
-        ("RW 16384 FLAT", "RW 16384 FLAT \"x.vmdk\" 0\ngarbage\nRW 1 FLAT", "line"),
+        (
+            "RW 16384 FLAT",
+            "RW 16384 FLAT \"x.vmdk\" 0\ngarbage\nRW 1 FLAT",
+            "line",
+        ),
     ];
     for (from, to, what) in cases {
         let dir = tempfile::tempdir().unwrap();
@@ -458,12 +491,20 @@ fn descriptor_lines_that_cannot_be_read_are_named() {
 #[test]
 fn refused_types_and_access_say_so() {
     let cases: &[(&str, &str, &str)] = &[
-        ("\"monolithicFlat\"", "\"fancyNewType\"", "createType \"fancyNewType\""),
+        (
+            "\"monolithicFlat\"",
+            "\"fancyNewType\"",
+            "createType \"fancyNewType\"",
+        ),
         ("\"monolithicFlat\"", "\"seSparse\"", "seSparse"),
         ("\"monolithicFlat\"", "\"vmfsSparse\"", "vmfsSparse"),
         ("RW 16384", "NOACCESS 16384", "NOACCESS extents"),
         (" FLAT ", " VMFSRDM ", "VMFSRDM extents"),
-        ("version=1", "version=1\nencryption.keySafe = \"x\"", "encrypted"),
+        (
+            "version=1",
+            "version=1\nencryption.keySafe = \"x\"",
+            "encrypted",
+        ),
     ];
     for (from, to, what) in cases {
         let dir = tempfile::tempdir().unwrap();

@@ -172,9 +172,7 @@ fn members(src: &ReadAt) -> Result<Vec<Member>, DiskError> {
             })?,
         };
         let data = pos + BLOCK;
-        let inside = data
-            .checked_add(size)
-            .is_some_and(|end| end <= src.len());
+        let inside = data.checked_add(size).is_some_and(|end| end <= src.len());
         if !inside {
             return Err(malformed(
                 src,

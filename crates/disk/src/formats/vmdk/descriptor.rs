@@ -29,8 +29,8 @@ pub(super) enum Access {
     ReadWrite,
     /// Read only.
     ReadOnly,
-    /// No access: the extent cannot be read.
-    NoAccess,
+    /// `NOACCESS`: the extent cannot be read.
+    Denied,
 }
 
 /// How an extent stores its sectors.
@@ -154,7 +154,7 @@ fn parse_extent(content: &str, line: usize) -> Result<ExtentLine, LineError> {
     let access = match word() {
         "RW" => Access::ReadWrite,
         "RDONLY" => Access::ReadOnly,
-        _ => Access::NoAccess,
+        _ => Access::Denied,
     };
     let size = word();
     let sectors = size
@@ -177,16 +177,20 @@ fn parse_extent(content: &str, line: usize) -> Result<ExtentLine, LineError> {
             )));
         };
         let Some((name, after)) = quoted.split_once('"') else {
-            return Err(fail("the extent's file name has no closing quote".to_string()));
+            return Err(fail(
+                "the extent's file name has no closing quote".to_string(),
+            ));
         };
         (Some(name.to_string()), after.trim())
     };
     let offset = if after.is_empty() {
         0
     } else {
-        after
-            .parse::<u64>()
-            .map_err(|_| fail(format!("extent offset {after:?} is not a number of sectors")))?
+        after.parse::<u64>().map_err(|_| {
+            fail(format!(
+                "extent offset {after:?} is not a number of sectors"
+            ))
+        })?
     };
     if file.is_none() && kind != ExtentType::Zero {
         return Err(fail("the extent names no file".to_string()));
@@ -218,7 +222,7 @@ mod tests {
         assert_eq!(d.extents[0].file.as_deref(), Some("a b-f001.vmdk"));
         assert_eq!(d.extents[0].offset, 7);
         assert_eq!(d.extents[1].kind, ExtentType::Zero);
-        assert_eq!(d.extents[2].access, Access::NoAccess);
+        assert_eq!(d.extents[2].access, Access::Denied);
         assert!(!d.encrypted);
     }
 

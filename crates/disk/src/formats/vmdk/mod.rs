@@ -74,7 +74,10 @@ const REFUSED_TYPES: &[(&str, &str)] = &[
         "vmfsPassthroughRawDeviceMap",
         "raw device mappings (vmfsPassthroughRawDeviceMap)",
     ),
-    ("fullDevice", "disks backed by a physical device (fullDevice)"),
+    (
+        "fullDevice",
+        "disks backed by a physical device (fullDevice)",
+    ),
     (
         "partitionedDevice",
         "disks backed by physical partitions (partitionedDevice)",
@@ -230,7 +233,10 @@ impl VmdkDisk {
                 variant,
                 path: src.path().to_owned(),
                 size: layout.size,
-                backing: parent.as_ref().map(Backing::chain_paths).unwrap_or_default(),
+                backing: parent
+                    .as_ref()
+                    .map(Backing::chain_paths)
+                    .unwrap_or_default(),
             },
             parts: layout.parts,
             parent,
@@ -440,7 +446,11 @@ fn open_sparse_file(src: &ReadAt) -> Result<Layout, DiskError> {
         Descriptor::default()
     };
     check_descriptor(src, &descriptor)?;
-    let claimed: u64 = descriptor.extents.iter().map(|e| e.sectors).fold(0, u64::saturating_add);
+    let claimed: u64 = descriptor
+        .extents
+        .iter()
+        .map(|e| e.sectors)
+        .fold(0, u64::saturating_add);
     if !descriptor.extents.is_empty() && claimed != header.capacity {
         return Err(malformed(
             src,
@@ -518,7 +528,11 @@ fn open_descriptor_file(src: &ReadAt) -> Result<Layout, DiskError> {
     let mut start = 0u64;
     for (number, line) in (1u64..).zip(&descriptor.extents) {
         let len = line.sectors.checked_mul(SECTOR).ok_or_else(|| {
-            line_error(src, line, format!("{} sectors overflow a 64-bit size", line.sectors))
+            line_error(
+                src,
+                line,
+                format!("{} sectors overflow a 64-bit size", line.sectors),
+            )
         })?;
         let storage = match &line.kind {
             ExtentType::Zero => Storage::Zero,
@@ -584,7 +598,11 @@ fn open_descriptor_file(src: &ReadAt) -> Result<Layout, DiskError> {
             });
         }
         start = start.checked_add(len).ok_or_else(|| {
-            line_error(src, line, "the extents add up to more than 2^64 bytes".to_string())
+            line_error(
+                src,
+                line,
+                "the extents add up to more than 2^64 bytes".to_string(),
+            )
         })?;
     }
     Ok(Layout {
@@ -632,7 +650,11 @@ fn check_descriptor(src: &ReadAt, descriptor: &Descriptor) -> Result<(), DiskErr
             ));
         }
     }
-    if let Some(line) = descriptor.extents.iter().find(|e| e.access == Access::NoAccess) {
+    if let Some(line) = descriptor
+        .extents
+        .iter()
+        .find(|e| e.access == Access::Denied)
+    {
         return Err(DiskError::unsupported(
             src.path(),
             "vmdk",
@@ -661,7 +683,11 @@ fn open_extent_file(
         )
     })?;
     let file = ReadAt::open(&path).map_err(|e| {
-        line_error(src, line, format!("extent file {name:?} cannot be opened: {e}"))
+        line_error(
+            src,
+            line,
+            format!("extent file {name:?} cannot be opened: {e}"),
+        )
     })?;
     if !stamps.iter().any(|s| s.path == path) {
         stamps.push(FileStamp::of(&file));
@@ -671,5 +697,10 @@ fn open_extent_file(
 
 /// A [`DiskError::Malformed`] about one extent line of a descriptor file.
 fn line_error(src: &ReadAt, line: &ExtentLine, problem: String) -> DiskError {
-    malformed(src, &format!("descriptor extent line {}", line.line), 0, problem)
+    malformed(
+        src,
+        &format!("descriptor extent line {}", line.line),
+        0,
+        problem,
+    )
 }

@@ -129,10 +129,7 @@ impl SparseExtent {
     pub fn grain(&self, index: u64) -> Result<Grain, DiskError> {
         let per_gt = u64::from(self.header.gtes_per_gt);
         let gd_index = index / per_gt;
-        let Some(&gt_sector) = usize::try_from(gd_index)
-            .ok()
-            .and_then(|i| self.gd.get(i))
-        else {
+        let Some(&gt_sector) = usize::try_from(gd_index).ok().and_then(|i| self.gd.get(i)) else {
             // Past the capacity: callers never ask, but nothing is there.
             return Ok(Grain::Unallocated);
         };
@@ -147,26 +144,25 @@ impl SparseExtent {
 
     /// The grain table at `gt_sector`, entry `gd_index` of the directory.
     fn grain_table(&self, gd_index: u64, gt_sector: u32) -> Result<Arc<Vec<u32>>, DiskError> {
-        self.cache
-            .get_or_load(self.cache_key | gd_index, || {
-                let bytes = u64::from(self.header.gtes_per_gt) * 4;
-                let start = u64::from(gt_sector) * SECTOR;
-                if start.saturating_add(bytes) > self.src.len() {
-                    return Err(malformed(
-                        &self.src,
-                        &format!("grain directory entry {gd_index}"),
-                        self.header.gd_offset * SECTOR + gd_index * 4,
-                        format!(
-                            "the grain table at sector {gt_sector} ends past the end of the \
+        self.cache.get_or_load(self.cache_key | gd_index, || {
+            let bytes = u64::from(self.header.gtes_per_gt) * 4;
+            let start = u64::from(gt_sector) * SECTOR;
+            if start.saturating_add(bytes) > self.src.len() {
+                return Err(malformed(
+                    &self.src,
+                    &format!("grain directory entry {gd_index}"),
+                    self.header.gd_offset * SECTOR + gd_index * 4,
+                    format!(
+                        "the grain table at sector {gt_sector} ends past the end of the \
                              {}-byte file",
-                            self.src.len()
-                        ),
-                    ));
-                }
-                let raw = self.src.read_vec(start, bytes)?;
-                let table: Vec<u32> = raw.chunks_exact(4).map(|c| le32(c, 0)).collect();
-                Ok((table, bytes as usize))
-            })
+                        self.src.len()
+                    ),
+                ));
+            }
+            let raw = self.src.read_vec(start, bytes)?;
+            let table: Vec<u32> = raw.chunks_exact(4).map(|c| le32(c, 0)).collect();
+            Ok((table, bytes as usize))
+        })
     }
 
     /// What a grain table entry means, after checking it points at a grain
