@@ -364,7 +364,8 @@ fn unsupported_versions_and_compression_are_refused() {
 
 #[test]
 fn grain_table_entries_past_the_end_or_into_the_header_are_named() {
-    for gte in [0x7fff_ffffu32, 2, 127] {
+    // 1 is a zeroed grain only when the header's flag says so; it has not.
+    for gte in [0x7fff_ffffu32, 1, 2, 127] {
         let dir = tempfile::tempdir().unwrap();
         let image = sparse_image(dir.path(), "monolithicSparse");
         patch(&image, first_gte(&image), &gte.to_le_bytes());
@@ -475,10 +476,12 @@ fn descriptor_lines_that_cannot_be_read_are_named() {
             "no createType line",
         ),
         (" 0\n", " zero\n", "extent offset"),
+        // A line that is neither is skipped; the extent line after it,
+        // without quotes, is named by its number.
         (
-            "RW 16384 FLAT",
-            "RW 16384 FLAT \"x.vmdk\" 0\ngarbage\nRW 1 FLAT",
-            "line",
+            "RW 16384 FLAT \"",
+            "not a key\nRW 16384 FLAT ",
+            "descriptor line 9",
         ),
     ];
     for (from, to, what) in cases {
@@ -560,4 +563,18 @@ fn a_parent_outside_the_folder_is_not_followed() {
     fs::write(&child, &bytes).unwrap();
     let err = open(&child).unwrap_err();
     assert!(matches!(err, DiskError::Backing { .. }), "{err}");
+}
+
+#[test]
+fn a_vmfs_descriptor_reads_its_flat_extent() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = flat_with_descriptor(dir.path(), |t| {
+        t.replace("\"monolithicFlat\"", "\"vmfs\"").replace(
+            "RW 16384 FLAT \"monolithicFlat-flat.vmdk\" 0",
+            "RW 16384 VMFS \"monolithicFlat-flat.vmdk\"",
+        )
+    });
+    let disk = open(&image).unwrap();
+    assert_eq!(disk.info().variant, "vmfs");
+    assert_reads(&*disk, &fs::read(dir.path().join("source.raw")).unwrap());
 }

@@ -108,11 +108,9 @@ pub(super) fn parse(text: &str) -> Result<Descriptor, LineError> {
             descriptor.extents.push(parse_extent(content, line)?);
             continue;
         }
+        // Lines that are neither are ignored, as QEMU and VMware do.
         let Some((key, value)) = content.split_once('=') else {
-            return Err(LineError {
-                line,
-                problem: format!("expected `key = value` or an extent line; found {content:?}"),
-            });
+            continue;
         };
         let key = key.trim();
         let value = unquote(value.trim());

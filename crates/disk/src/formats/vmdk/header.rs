@@ -90,7 +90,8 @@ pub(super) struct Header {
     pub compressed: bool,
     /// Grains start with a 12-byte marker (lba, size).
     pub markers: bool,
-    /// A grain table entry of 1 is a grain of zeros.
+    /// A grain table entry of 1 is a grain of zeros (flag bit 2; without
+    /// it, as in QEMU, 1 is a sector like any other, inside the header).
     pub zero_grain: bool,
 }
 
@@ -257,7 +258,7 @@ fn parse(src: &ReadAt, sector: &[u8], at: u64) -> Result<Header, DiskError> {
         overhead,
         compressed,
         markers: flags & FLAG_MARKERS != 0,
-        zero_grain: flags & FLAG_ZERO_GRAIN != 0 || version >= 2,
+        zero_grain: flags & FLAG_ZERO_GRAIN != 0,
     })
 }
 

@@ -291,8 +291,10 @@ impl VmdkDisk {
                     let grain_start = index * grain_bytes;
                     let needed = (extent.capacity_bytes() - grain_start).min(grain_bytes);
                     extent.read_compressed(index, offset, needed as usize, &mut grain_buf)?;
-                    let from = in_grain as usize;
-                    out.copy_from_slice(grain_buf.get(from..from + n).unwrap_or_default());
+                    let part_of_grain = grain_buf.iter().skip(in_grain as usize);
+                    for (to, from) in out.iter_mut().zip(part_of_grain) {
+                        *to = *from;
+                    }
                 }
             }
             pos += n;
