@@ -48,6 +48,11 @@ fn check_subformat(subformat: &str) {
     assert_eq!(disk.info().variant, subformat);
     assert!(disk.info().backing.is_empty());
     assert_reads(&*disk, &qemu_raw(&image, dir.path()));
+    // The sample is mostly holes: every subformat tells some, flat extents
+    // through their file's holes.
+    let map = extents(&*disk, 0, disk.size()).unwrap();
+    assert!(map.iter().any(|e| e.allocation == Allocation::Unallocated));
+    assert!(map.iter().any(|e| e.allocation == Allocation::Data));
     disk.check_unchanged().unwrap();
 }
 

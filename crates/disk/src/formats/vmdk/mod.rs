@@ -9,12 +9,13 @@
 //!   it for the type and the parent;
 //! - a text descriptor file naming extents in the same folder:
 //!   `monolithicFlat`, `twoGbMaxExtentFlat`, `vmfs` (flat extents, read as
-//!   they are), `twoGbMaxExtentSparse` (sparse extent files), and `ZERO`
-//!   extents;
+//!   they are, their holes told as a RAW file's), `twoGbMaxExtentSparse`
+//!   (sparse extent files), and `ZERO` extents; `RDONLY` extents are read
+//!   like `RW` ones (QEMU skips them, which shortens the disk);
 //! - delta disks: a `parentFileNameHint` is followed as a backing file (a
-//!   plain name in the same folder, through [`Chain::open_backing`]), and
+//!   plain name in the same folder, through `Chain::open_backing`), and
 //!   grains the delta never wrote read from the parent;
-//! - a disk inside an OVA, through [`open_in_ova`].
+//! - a disk inside an OVA, through `open_in_ova`.
 //!
 //! Refused, each with its own message: `NOACCESS` extents, ESX extents
 //! (`vmfsSparse`/COWD, `seSparse`, `vsanSparse`, raw device mappings),
@@ -30,6 +31,10 @@
 //! entries and are cached (32 MiB for all extents); grain directories are
 //! read whole, at most 64 MiB per image; a compressed grain may not expand
 //! past its grain. The parent's CID is not compared with `parentCID`.
+//!
+//! No VMDK crate on crates.io reads all of this through positioned reads
+//! with these checks, so the format is read here; zlib streams are
+//! inflated by `flate2`.
 
 mod descriptor;
 mod header;
@@ -49,6 +54,7 @@ use crate::error::DiskError;
 use crate::extent::{Allocation, Extent};
 use crate::io::ReadAt;
 use crate::kind::Kind;
+use crate::raw::RawDisk;
 
 /// Bytes of grain tables kept in memory for one image.
 const GT_CACHE_BYTES: usize = 32 << 20;
@@ -125,8 +131,9 @@ struct Part {
 /// How one extent is stored.
 #[derive(Debug)]
 enum Storage {
-    /// Bytes as they are, from `offset` of `src`.
-    Flat { src: ReadAt, offset: u64 },
+    /// Bytes as they are, from `offset` of `file` (read as a RAW file, so
+    /// that its holes are known too).
+    Flat { file: RawDisk, offset: u64 },
     /// Zeros stored nowhere.
     Zero,
     /// A sparse extent file.
@@ -377,7 +384,7 @@ impl Disk for VmdkDisk {
             let n = (part.len - within).min((buf.len() - done) as u64) as usize;
             let out = buf.get_mut(done..done + n).unwrap_or_default();
             match &part.storage {
-                Storage::Flat { src, offset } => src.read_exact_at(offset + within, out)?,
+                Storage::Flat { file, offset } => file.read_at(offset + within, out)?,
                 Storage::Zero => out.fill(0),
                 Storage::Sparse(extent) => self.read_sparse(extent, part.start, within, out)?,
             }
@@ -393,15 +400,29 @@ impl Disk for VmdkDisk {
         let Some(part) = self.parts.get(index) else {
             return Err(self.no_part(offset));
         };
+        let within = offset - part.start;
+        let part_end = part.start + part.len;
         let whole = |allocation| Extent {
             start: offset,
-            end: part.start + part.len,
+            end: part_end,
             allocation,
         };
         match &part.storage {
-            Storage::Flat { .. } => Ok(whole(Allocation::Data)),
+            Storage::Flat {
+                file,
+                offset: file_start,
+            } => {
+                // The file's own holes, mapped back to the disk; the run
+                // ends past `file_start + within`, so past `offset`.
+                let run = file.extent_at(file_start + within)?;
+                Ok(Extent {
+                    start: offset,
+                    end: (part.start + (run.end - file_start)).min(part_end),
+                    allocation: run.allocation,
+                })
+            }
             Storage::Zero => Ok(whole(Allocation::Zero)),
-            Storage::Sparse(extent) => self.sparse_extent_at(extent, part, offset - part.start),
+            Storage::Sparse(extent) => self.sparse_extent_at(extent, part, within),
         }
     }
 
@@ -557,8 +578,12 @@ fn open_descriptor_file(src: &ReadAt) -> Result<Layout, DiskError> {
                         ),
                     ));
                 }
+                let duplicate = file
+                    .file()
+                    .try_clone()
+                    .map_err(|e| DiskError::io(file.path(), "opening", e))?;
                 Storage::Flat {
-                    src: file,
+                    file: RawDisk::from_file(duplicate, file.path())?,
                     offset: offset.unwrap_or_default(),
                 }
             }
