@@ -583,3 +583,29 @@ fn a_vmfs_descriptor_reads_its_flat_extent() {
     assert_eq!(disk.info().variant, "vmfs");
     assert_reads(&*disk, &fs::read(dir.path().join("source.raw")).unwrap());
 }
+
+#[test]
+fn a_one_tib_disk_opens_and_maps_through_a_bounded_table_cache() {
+    // 1 TiB of 64 KiB grains has 64 MiB of grain tables, far more than
+    // the cache holds.
+    for subformat in ["monolithicSparse", "streamOptimized"] {
+        let dir = tempfile::tempdir().unwrap();
+        let image = dir.path().join("big.vmdk");
+        let option = format!("subformat={subformat}");
+        qemu_img(&["create", "-f", "vmdk", "-o", &option, s(&image), "1T"]);
+        qemu_io(&image, &["write -P 0x77 1023G 64k"]);
+        let disk = open(&image).unwrap();
+        assert_eq!(disk.size(), 1 << 40);
+        let map = extents(&*disk, 0, disk.size()).unwrap();
+        let data: Vec<_> = map
+            .iter()
+            .filter(|e| e.allocation == Allocation::Data)
+            .collect();
+        assert_eq!(data.len(), 1, "{subformat}: {map:?}");
+        assert_eq!((data[0].start, data[0].len()), (1023 * GIB, 64 << 10));
+        let mut buf = vec![0u8; 128 << 10];
+        disk.read_at(1023 * GIB - 1024, &mut buf).unwrap();
+        assert!(buf[..1024].iter().all(|&b| b == 0));
+        assert!(buf[1024..1024 + (64 << 10)].iter().all(|&b| b == 0x77));
+    }
+}

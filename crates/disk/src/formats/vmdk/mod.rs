@@ -28,7 +28,7 @@
 //!
 //! Bounds: the descriptor is at most 1 MiB with at most 4096 extents;
 //! grains are powers of two up to 32 MiB; grain tables hold at most 512
-//! entries and are cached (32 MiB for all extents); grain directories are
+//! entries and are cached (2 MiB for all extents); grain directories are
 //! read whole, at most 64 MiB per image; a compressed grain may not expand
 //! past its grain. The parent's CID is not compared with `parentCID`.
 //!
@@ -56,8 +56,12 @@ use crate::io::ReadAt;
 use crate::kind::Kind;
 use crate::raw::RawDisk;
 
-/// Bytes of grain tables kept in memory for one image.
-const GT_CACHE_BYTES: usize = 32 << 20;
+/// Bytes of grain tables kept in memory for one image: 1024 tables of 512
+/// entries, which map 32 GiB of 64 KiB grains. Grain tables are small (2
+/// KiB), and the cache looks through its entries to evict one, so it is
+/// kept to about a thousand; a pass over the disk needs only the table at
+/// its position.
+const GT_CACHE_BYTES: usize = 2 << 20;
 
 /// `createType`s read, and how their extents are stored.
 const READ_TYPES: &[&str] = &[
@@ -323,9 +327,10 @@ impl VmdkDisk {
         }
     }
 
-    /// The allocation run of the sparse extent at `within`, as far as its
-    /// grain table tells, clipped to `part_end` (bytes from the part
-    /// start).
+    /// The allocation run of the sparse extent `extent` of `part` at
+    /// `within` (bytes from the part's start), as far as one grain table
+    /// tells, clipped to the part; the parent's where the delta has
+    /// nothing.
     fn sparse_extent_at(
         &self,
         extent: &SparseExtent,
@@ -333,23 +338,14 @@ impl VmdkDisk {
         within: u64,
     ) -> Result<Extent, DiskError> {
         let grain_bytes = extent.grain_bytes();
-        let class = |g: Grain| match g {
+        let first = within / grain_bytes;
+        let (grain, count) = extent.run_from(first)?;
+        let allocation = match grain {
             Grain::Stored(_) | Grain::Compressed(_) => Allocation::Data,
             Grain::Zero => Allocation::Zero,
             Grain::Unallocated => Allocation::Unallocated,
         };
-        let first = within / grain_bytes;
-        let allocation = class(extent.grain(first)?);
-        // Only the grains of this grain table: one table read at most.
-        let per_table = extent.gtes_per_gt();
-        let table_end = (first / per_table + 1) * per_table;
-        let mut index = first + 1;
-        while index < table_end && index * grain_bytes < part.len {
-            if class(extent.grain(index)?) != allocation {
-                break;
-            }
-            index += 1;
-        }
+        let index = first + count;
         let start = part.start + within;
         let end = part.start + (index * grain_bytes).min(part.len);
         if allocation == Allocation::Unallocated {

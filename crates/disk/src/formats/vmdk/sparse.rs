@@ -120,11 +120,6 @@ impl SparseExtent {
         self.header.grain_bytes()
     }
 
-    /// Grains per grain table.
-    pub fn gtes_per_gt(&self) -> u64 {
-        u64::from(self.header.gtes_per_gt)
-    }
-
     /// Where grain `index` (counted from the extent's start) is stored.
     pub fn grain(&self, index: u64) -> Result<Grain, DiskError> {
         let per_gt = u64::from(self.header.gtes_per_gt);
@@ -140,6 +135,39 @@ impl SparseExtent {
         let slot = (index % per_gt) as usize;
         let gte = u64::from(table.get(slot).copied().unwrap_or_default());
         self.check_gte(gd_index, gt_sector, slot, gte)
+    }
+
+    /// Grain `index`, and how many grains from it to the end of its grain
+    /// table are stored the same way (all in the file, all zeros, or all
+    /// unwritten), found with one table lookup.
+    pub fn run_from(&self, index: u64) -> Result<(Grain, u64), DiskError> {
+        let per_gt = u64::from(self.header.gtes_per_gt);
+        let gd_index = index / per_gt;
+        let first_slot = index % per_gt;
+        let left_in_table = per_gt - first_slot;
+        let gt_sector = usize::try_from(gd_index)
+            .ok()
+            .and_then(|i| self.gd.get(i))
+            .copied()
+            .unwrap_or_default();
+        if gt_sector == 0 {
+            return Ok((Grain::Unallocated, left_in_table));
+        }
+        let table = self.grain_table(gd_index, gt_sector)?;
+        let entry = |slot: u64| {
+            let gte = table.get(slot as usize).copied().unwrap_or_default();
+            self.check_gte(gd_index, gt_sector, slot as usize, u64::from(gte))
+        };
+        let first = entry(first_slot)?;
+        let mut count = 1;
+        for slot in first_slot + 1..per_gt {
+            // A bad entry ends the run; reading that grain names it.
+            match entry(slot) {
+                Ok(grain) if same_kind(grain, first) => count += 1,
+                _ => break,
+            }
+        }
+        Ok((first, count))
     }
 
     /// The grain table at `gt_sector`, entry `gd_index` of the directory.
@@ -300,6 +328,11 @@ impl SparseExtent {
         grain.get_mut(produced..).unwrap_or_default().fill(0);
         Ok(())
     }
+}
+
+/// Whether two grains are stored the same way (their offsets aside).
+fn same_kind(a: Grain, b: Grain) -> bool {
+    std::mem::discriminant(&a) == std::mem::discriminant(&b)
 }
 
 /// Inflates the zlib stream `compressed` into `out`, refusing a stream that
