@@ -100,7 +100,7 @@ impl<'a> Chain<'a> {
 
 /// The path of `name` in the folder of `child`, when it is a plain relative
 /// name there (`base.qcow2` or `./base.qcow2`).
-fn same_folder(child: &Path, name: &str) -> Result<PathBuf, String> {
+pub(crate) fn same_folder(child: &Path, name: &str) -> Result<PathBuf, String> {
     if name.is_empty() {
         return Err("the name is empty".to_string());
     }
