@@ -1,0 +1,548 @@
+//! VHDX images made by qemu-img read exactly as `qemu-img convert -O raw`
+//! reads them, and damaged ones are refused with an error naming the
+//! structure.
+//!
+//! qemu-img does not create differencing VHDX files, so the parent locator
+//! and sector bitmaps are covered by the unit tests in the format module.
+
+mod common;
+
+use std::fs::OpenOptions as FileOptions;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use imsprep_disk::{extents, open_as, Allocation, Disk, DiskError, Kind, OpenOptions};
+
+const MIB: u64 = 1 << 20;
+
+fn open(path: &Path) -> Result<Box<dyn Disk>, DiskError> {
+    open_as(path, Kind::Vhdx, &OpenOptions::default())
+}
+
+/// Converts `raw` to a VHDX with qemu-img `options`.
+fn convert(raw: &Path, dir: &Path, name: &str, options: &str) -> PathBuf {
+    let out = dir.join(name);
+    common::qemu_img(&[
+        "convert",
+        "-O",
+        "vhdx",
+        "-o",
+        options,
+        raw.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    out
+}
+
+fn read_u32(path: &Path, at: u64) -> u32 {
+    let mut b = [0u8; 4];
+    std::fs::File::open(path)
+        .unwrap()
+        .read_exact_at(&mut b, at)
+        .unwrap();
+    u32::from_le_bytes(b)
+}
+
+fn read_u64(path: &Path, at: u64) -> u64 {
+    let mut b = [0u8; 8];
+    std::fs::File::open(path)
+        .unwrap()
+        .read_exact_at(&mut b, at)
+        .unwrap();
+    u64::from_le_bytes(b)
+}
+
+fn patch(path: &Path, at: u64, bytes: &[u8]) {
+    let f = FileOptions::new().write(true).open(path).unwrap();
+    f.write_all_at(bytes, at).unwrap();
+}
+
+/// Recomputes the CRC-32C of the `len`-byte structure at `at` (checksum
+/// field at +4), as a writer would after changing it.
+fn fix_crc(path: &Path, at: u64, len: usize) {
+    let f = FileOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap();
+    let mut buf = vec![0u8; len];
+    f.read_exact_at(&mut buf, at).unwrap();
+    buf[4..8].fill(0);
+    let crc = crc32c::crc32c(&buf);
+    f.write_all_at(&crc.to_le_bytes(), at + 4).unwrap();
+}
+
+const HEADERS: [u64; 2] = [64 << 10, 128 << 10];
+const REGION_TABLE: u64 = 192 << 10;
+const BAT_GUID: [u8; 16] = [
+    0x66, 0x77, 0xC2, 0x2D, 0x23, 0xF6, 0x00, 0x42, 0x9D, 0x64, 0x11, 0x5E, 0x9B, 0xFD, 0x4A, 0x08,
+];
+const METADATA_GUID: [u8; 16] = [
+    0x06, 0xA2, 0x7C, 0x8B, 0x90, 0x47, 0x9A, 0x4B, 0xB8, 0xFE, 0x57, 0x5F, 0x05, 0x0F, 0x88, 0x6E,
+];
+const FILE_PARAMETERS_GUID: [u8; 16] = [
+    0x37, 0x67, 0xA1, 0xCA, 0x36, 0xFA, 0x43, 0x4D, 0xB3, 0xB6, 0x33, 0xF0, 0xAA, 0x44, 0xE7, 0x6B,
+];
+const VIRTUAL_SIZE_GUID: [u8; 16] = [
+    0x24, 0x42, 0xA5, 0x2F, 0x1B, 0xCD, 0x76, 0x48, 0xB2, 0x11, 0x5D, 0xBE, 0xD8, 0x3B, 0xF4, 0xB8,
+];
+const LOGICAL_SECTOR_GUID: [u8; 16] = [
+    0x1D, 0xBF, 0x41, 0x81, 0x6F, 0xA9, 0x09, 0x47, 0xBA, 0x47, 0xF2, 0x33, 0xA8, 0xFA, 0xAB, 0x5F,
+];
+
+/// The header with the higher sequence number.
+fn current_header(path: &Path) -> u64 {
+    if read_u64(path, HEADERS[0] + 8) > read_u64(path, HEADERS[1] + 8) {
+        HEADERS[0]
+    } else {
+        HEADERS[1]
+    }
+}
+
+/// The offset in the file of the region table entry with `guid`, and the
+/// region's offset.
+fn region(path: &Path, guid: [u8; 16]) -> (u64, u64) {
+    let count = read_u32(path, REGION_TABLE + 8) as u64;
+    let table = std::fs::read(path).unwrap();
+    for i in 0..count {
+        let at = REGION_TABLE + 16 + i * 32;
+        if table[at as usize..at as usize + 16] == guid {
+            return (at, read_u64(path, at + 16));
+        }
+    }
+    panic!("no such region");
+}
+
+/// The file offset of the metadata item with `guid`.
+fn metadata_item(path: &Path, guid: [u8; 16]) -> u64 {
+    let (_, base) = region(path, METADATA_GUID);
+    let count = u64::from(read_u32(path, base + 8) >> 16);
+    let file = std::fs::read(path).unwrap();
+    for i in 0..count {
+        let at = base + 32 + i * 32;
+        if file[at as usize..at as usize + 16] == guid {
+            return base + u64::from(read_u32(path, at + 16));
+        }
+    }
+    panic!("no such metadata item");
+}
+
+fn assert_malformed(result: Result<Box<dyn Disk>, DiskError>, needle: &str) -> String {
+    let err = result.expect_err("the damaged image opened");
+    let text = err.to_string();
+    assert!(
+        matches!(err, DiskError::Malformed { .. }),
+        "expected a malformed-image error, got {err:?}"
+    );
+    assert!(
+        text.contains(needle),
+        "{text:?} does not mention {needle:?}"
+    );
+    text
+}
+
+#[test]
+fn fixed_and_dynamic_images_read_as_qemu_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = common::sample_raw(dir.path(), 64 * MIB);
+    for subformat in ["fixed", "dynamic"] {
+        for block in ["1M", "8M", "32M", "256M"] {
+            let name = format!("{subformat}-{block}.vhdx");
+            let image = convert(
+                &raw,
+                dir.path(),
+                &name,
+                &format!("subformat={subformat},block_size={block}"),
+            );
+            let disk = open(&image).unwrap();
+            assert_eq!(disk.info().format, "vhdx");
+            assert_eq!(disk.info().variant, subformat, "{name}");
+            common::assert_reads(&*disk, &common::qemu_raw(&image, dir.path()));
+            disk.check_unchanged().unwrap();
+        }
+    }
+}
+
+#[test]
+fn dynamic_images_report_their_block_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = common::sample_raw(dir.path(), 64 * MIB);
+    // With zero blocks off, blocks never written are "not present".
+    let sparse = convert(
+        &raw,
+        dir.path(),
+        "not-present.vhdx",
+        "subformat=dynamic,block_size=1M,block_state_zero=off",
+    );
+    let zeroed = convert(
+        &raw,
+        dir.path(),
+        "zero.vhdx",
+        "subformat=dynamic,block_size=1M",
+    );
+    for (image, empty) in [
+        (sparse, Allocation::Unallocated),
+        (zeroed, Allocation::Zero),
+    ] {
+        let disk = open(&image).unwrap();
+        common::assert_reads(&*disk, &common::qemu_raw(&image, dir.path()));
+        let map = extents(&*disk, 0, disk.size()).unwrap();
+        // Data at the start, an empty run in the middle, data at the end.
+        assert_eq!(map.first().unwrap().allocation, Allocation::Data);
+        assert_eq!(map.last().unwrap().allocation, Allocation::Data);
+        assert!(
+            map.iter()
+                .any(|e| e.allocation == empty && e.len() >= 8 * MIB),
+            "{image:?}: {map:?}"
+        );
+        // A run of empty blocks is one extent, not one per block.
+        let first_empty = map.iter().find(|e| e.allocation == empty).unwrap();
+        let e = disk.extent_at(first_empty.start).unwrap();
+        assert!(e.len() > MIB, "{e:?}");
+    }
+}
+
+#[test]
+fn a_disk_past_the_first_chunk_reads_through_the_interleaved_bitmap_entries() {
+    // With 1 MiB blocks and 512-byte sectors a chunk is 4096 blocks (4 GiB),
+    // so blocks past 4 GiB sit after a sector bitmap entry in the BAT.
+    let dir = tempfile::tempdir().unwrap();
+    let size = 4 * 1024 * MIB + 40 * MIB;
+    let raw = common::sample_raw(dir.path(), size);
+    common::write_pattern(&raw, 4 * 1024 * MIB - 200_000, 600_000, 9);
+    let image = convert(
+        &raw,
+        dir.path(),
+        "big.vhdx",
+        "subformat=dynamic,block_size=1M",
+    );
+    let reference = dir.path().join("big.qemu.raw");
+    common::qemu_img(&[
+        "convert",
+        "-O",
+        "raw",
+        image.to_str().unwrap(),
+        reference.to_str().unwrap(),
+    ]);
+    let disk = open(&image).unwrap();
+    assert_eq!(disk.size(), size);
+    let expected = std::fs::File::open(&reference).unwrap();
+    // Compare all of every stored run, in pieces that straddle blocks, and
+    // the first and last MiB of each empty run (reading 4 GiB of zeros
+    // twice would only slow the test).
+    let step = 8 * MIB as usize + 4093;
+    let (mut want, mut got) = (vec![0u8; step], vec![0u8; step]);
+    let mut compare = |start: u64, end: u64, empty: bool| {
+        let mut pos = start;
+        while pos < end {
+            let len = (end - pos).min(step as u64) as usize;
+            expected.read_exact_at(&mut want[..len], pos).unwrap();
+            disk.read_at(pos, &mut got[..len]).unwrap();
+            assert!(want[..len] == got[..len], "difference in {pos}..+{len}");
+            if empty {
+                assert!(
+                    got[..len] == vec![0u8; len][..],
+                    "{start}..{end} holds data"
+                );
+            }
+            pos += len as u64;
+        }
+    };
+    let map = extents(&*disk, 0, size).unwrap();
+    for extent in &map {
+        if extent.allocation == Allocation::Data {
+            compare(extent.start, extent.end, false);
+        } else {
+            let head = (extent.start + MIB).min(extent.end);
+            let tail = extent.end.saturating_sub(MIB).max(head);
+            compare(extent.start, head, true);
+            compare(tail, extent.end, true);
+        }
+    }
+    let stored: u64 = map
+        .iter()
+        .filter(|e| e.allocation.is_data())
+        .map(|e| e.len())
+        .sum();
+    assert!(stored < 16 * MIB, "{stored} bytes reported stored");
+    // The reference has data past the first chunk where this disk says so.
+    let tail = disk.extent_at(size - 1).unwrap();
+    assert_eq!(tail.allocation, Allocation::Data);
+}
+
+#[test]
+fn a_4096_byte_logical_sector_is_read() {
+    // qemu-img writes (and reads) 512-byte sectors only; a 64 MiB disk has
+    // fewer blocks than either sector size's chunk, so its BAT is laid out
+    // the same with 4096-byte sectors and reads the same bytes as before
+    // the patch.
+    let dir = tempfile::tempdir().unwrap();
+    let raw = common::sample_raw(dir.path(), 64 * MIB);
+    let image = convert(
+        &raw,
+        dir.path(),
+        "4k.vhdx",
+        "subformat=dynamic,block_size=1M",
+    );
+    let expected = common::qemu_raw(&image, dir.path());
+    patch(
+        &image,
+        metadata_item(&image, LOGICAL_SECTOR_GUID),
+        &4096u32.to_le_bytes(),
+    );
+    let disk = open(&image).unwrap();
+    common::assert_reads(&*disk, &expected);
+}
+
+/// A small dynamic image to damage.
+fn victim(dir: &Path) -> PathBuf {
+    let raw = common::sample_raw(dir, 64 * MIB);
+    convert(&raw, dir, "victim.vhdx", "subformat=dynamic,block_size=1M")
+}
+
+#[test]
+fn a_log_with_entries_to_replay_is_refused_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = victim(dir.path());
+    let header = current_header(&image);
+    patch(&image, header + 48, &[0x5A; 16]);
+    fix_crc(&image, header, 4096);
+    let err = open(&image).unwrap_err();
+    assert!(matches!(err, DiskError::Unsupported { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("a log with entries to replay"), "{text}");
+    assert!(text.contains("qemu-img check -r all"), "{text}");
+}
+
+#[test]
+fn the_current_header_is_the_valid_one_with_the_higher_sequence() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = victim(dir.path());
+    let expected = common::qemu_raw(&image, dir.path());
+    let current = current_header(&image);
+    let other = if current == HEADERS[0] {
+        HEADERS[1]
+    } else {
+        HEADERS[0]
+    };
+
+    // A log in the older header does not matter while the newer is valid.
+    patch(&image, other + 48, &[0x5A; 16]);
+    fix_crc(&image, other, 4096);
+    common::assert_reads(&*open(&image).unwrap(), &expected);
+
+    // With the newer header's checksum broken, the older one is current.
+    patch(&image, current + 4, &[0xFF; 4]);
+    let err = open(&image).unwrap_err();
+    assert!(
+        err.to_string().contains("a log with entries to replay"),
+        "{err}"
+    );
+
+    // Restoring the older one's log, it alone is used and reads the same.
+    patch(&image, other + 48, &[0; 16]);
+    fix_crc(&image, other, 4096);
+    common::assert_reads(&*open(&image).unwrap(), &expected);
+
+    // Both broken: no header.
+    patch(&image, other + 4, &[0xFF; 4]);
+    let text = assert_malformed(open(&image), "headers");
+    assert!(text.contains("CRC-32C"), "{text}");
+}
+
+#[test]
+fn a_wrong_file_type_identifier_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = victim(dir.path());
+    patch(&image, 0, b"vhdxfilX");
+    assert_malformed(open(&image), "file type identifier");
+    // A file shorter than the header section.
+    let short = dir.path().join("short.vhdx");
+    std::fs::write(&short, b"vhdxfile").unwrap();
+    assert_malformed(open(&short), "header section");
+}
+
+#[test]
+fn a_region_table_with_too_many_entries_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = victim(dir.path());
+    patch(&image, REGION_TABLE + 8, &(1u32 << 16).to_le_bytes());
+    fix_crc(&image, REGION_TABLE, 64 << 10);
+    assert_malformed(open(&image), "EntryCount");
+}
+
+#[test]
+fn a_bat_region_past_the_end_of_the_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = victim(dir.path());
+    let (entry, _) = region(&image, BAT_GUID);
+    let len = std::fs::metadata(&image).unwrap().len();
+    patch(
+        &image,
+        entry + 16,
+        &(len.next_multiple_of(MIB)).to_le_bytes(),
+    );
+    fix_crc(&image, REGION_TABLE, 64 << 10);
+    let text = assert_malformed(open(&image), "BAT region");
+    assert!(text.contains("past the end"), "{text}");
+}
+
+#[test]
+fn a_bat_region_too_small_for_the_disk_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = victim(dir.path());
+    // 1 TiB needs 1 Mi entries (8 MiB of BAT); the region holds 1 MiB.
+    patch(
+        &image,
+        metadata_item(&image, VIRTUAL_SIZE_GUID),
+        &(1u64 << 40).to_le_bytes(),
+    );
+    let text = assert_malformed(open(&image), "BAT region");
+    assert!(text.contains("BAT entries"), "{text}");
+}
+
+#[test]
+fn bad_file_parameters_and_sizes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = victim(dir.path());
+    let params = metadata_item(&image, FILE_PARAMETERS_GUID);
+    let size = metadata_item(&image, VIRTUAL_SIZE_GUID);
+    let sector = metadata_item(&image, LOGICAL_SECTOR_GUID);
+
+    patch(&image, params, &(3 * MIB as u32).to_le_bytes());
+    assert_malformed(open(&image), "BlockSize");
+    patch(&image, params, &(512 * MIB as u32).to_le_bytes());
+    assert_malformed(open(&image), "BlockSize");
+    patch(&image, params, &(MIB as u32).to_le_bytes());
+
+    patch(&image, size, &(1u64 << 62).to_le_bytes());
+    assert_malformed(open(&image), "Virtual Disk Size");
+    patch(&image, size, &(64 * MIB + 1).to_le_bytes());
+    assert_malformed(open(&image), "Virtual Disk Size");
+    patch(&image, size, &(64 * MIB).to_le_bytes());
+
+    patch(&image, sector, &1000u32.to_le_bytes());
+    assert_malformed(open(&image), "Logical Sector Size");
+    patch(&image, sector, &512u32.to_le_bytes());
+
+    // HasParent without a parent locator.
+    patch(&image, params + 4, &2u32.to_le_bytes());
+    assert_malformed(open(&image), "parent locator");
+    patch(&image, params + 4, &0u32.to_le_bytes());
+    open(&image).unwrap();
+}
+
+#[test]
+fn bad_bat_entries_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = victim(dir.path());
+    let (_, bat) = region(&image, BAT_GUID);
+    let (_, metadata) = region(&image, METADATA_GUID);
+    let len = std::fs::metadata(&image).unwrap().len();
+    let original = read_u64(&image, bat);
+    assert_eq!(original & 7, 6, "block 0 of the sample holds data");
+
+    let cases: [(u64, &str); 5] = [
+        (((len >> 20) + 1) << 20 | 6, "past the end"),
+        (6, "header section"),
+        (metadata | 6, "metadata region"),
+        (original & !7 | 7, "partially present"),
+        (original & !7 | 4, "payload block state"),
+    ];
+    for (entry, needle) in cases {
+        patch(&image, bat, &entry.to_le_bytes());
+        let text = assert_malformed(open(&image), needle);
+        assert!(text.contains("BAT entry 0"), "{text}");
+    }
+    patch(&image, bat, &original.to_le_bytes());
+    open(&image).unwrap();
+}
+
+#[test]
+fn a_truncated_file_is_refused_where_a_block_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = victim(dir.path());
+    let len = std::fs::metadata(&image).unwrap().len();
+    let f = FileOptions::new().write(true).open(&image).unwrap();
+    f.set_len(len - MIB / 2).unwrap();
+    assert_malformed(open(&image), "past the end");
+}
+
+#[test]
+fn unknown_required_regions_and_metadata_items_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = victim(dir.path());
+    let unknown = [0xA5u8; 16];
+
+    // An optional unknown region is skipped.
+    let count = read_u32(&image, REGION_TABLE + 8);
+    let entry = REGION_TABLE + 16 + u64::from(count) * 32;
+    let len = std::fs::metadata(&image).unwrap().len();
+    let f = FileOptions::new().write(true).open(&image).unwrap();
+    f.set_len(len + MIB).unwrap();
+    let mut fields = unknown.to_vec();
+    fields.extend_from_slice(&len.next_multiple_of(MIB).to_le_bytes());
+    fields.extend_from_slice(&(MIB as u32).to_le_bytes());
+    fields.extend_from_slice(&0u32.to_le_bytes());
+    patch(&image, entry, &fields);
+    patch(&image, REGION_TABLE + 8, &(count + 1).to_le_bytes());
+    fix_crc(&image, REGION_TABLE, 64 << 10);
+    open(&image).unwrap();
+
+    // Marked required, it is refused.
+    patch(&image, entry + 28, &1u32.to_le_bytes());
+    fix_crc(&image, REGION_TABLE, 64 << 10);
+    let err = open(&image).unwrap_err();
+    assert!(matches!(err, DiskError::Unsupported { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("required region {A5A5A5A5-"),
+        "{err}"
+    );
+    patch(&image, entry + 28, &0u32.to_le_bytes());
+    fix_crc(&image, REGION_TABLE, 64 << 10);
+
+    // The same for a metadata item (the table has no checksum).
+    let (_, base) = region(&image, METADATA_GUID);
+    let count = read_u32(&image, base + 8) >> 16;
+    let entry = base + 32 + u64::from(count) * 32;
+    let mut fields = unknown.to_vec();
+    fields.extend_from_slice(&[0; 8]);
+    fields.extend_from_slice(&0u32.to_le_bytes());
+    patch(&image, entry, &fields);
+    patch(&image, base + 10, &(count as u16 + 1).to_le_bytes());
+    open(&image).unwrap();
+    patch(&image, entry + 24, &4u32.to_le_bytes());
+    let err = open(&image).unwrap_err();
+    assert!(matches!(err, DiskError::Unsupported { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("required metadata item {A5A5A5A5-"),
+        "{err}"
+    );
+
+    // A metadata table claiming more entries than it holds.
+    patch(&image, base + 10, &u16::MAX.to_le_bytes());
+    assert_malformed(open(&image), "EntryCount");
+}
+
+#[test]
+fn many_threads_read_one_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = victim(dir.path());
+    let expected = common::qemu_raw(&image, dir.path());
+    let disk = open(&image).unwrap();
+    std::thread::scope(|scope| {
+        for t in 0..4u64 {
+            let (disk, expected) = (&disk, &expected);
+            scope.spawn(move || {
+                let mut buf = vec![0u8; 3 * MIB as usize + 11];
+                let mut pos = t * 777_777;
+                while pos + buf.len() as u64 <= disk.size() {
+                    disk.read_at(pos, &mut buf).unwrap();
+                    assert!(buf[..] == expected[pos as usize..pos as usize + buf.len()]);
+                    pos += 5 * MIB + t;
+                }
+            });
+        }
+    });
+}
