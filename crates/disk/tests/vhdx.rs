@@ -2,8 +2,11 @@
 //! reads them, and damaged ones are refused with an error naming the
 //! structure.
 //!
-//! qemu-img does not create differencing VHDX files, so the parent locator
-//! and sector bitmaps are covered by the unit tests in the format module.
+//! qemu-img neither creates nor reads differencing VHDX files, so the
+//! differencing test turns a qemu-made dynamic image into one by patching
+//! the fields the specification names (HasParent, a parent locator item,
+//! block states, a sector bitmap block) and computes the expected bytes
+//! from the two layers' own qemu reads.
 
 mod common;
 
@@ -85,6 +88,12 @@ const FILE_PARAMETERS_GUID: [u8; 16] = [
 ];
 const VIRTUAL_SIZE_GUID: [u8; 16] = [
     0x24, 0x42, 0xA5, 0x2F, 0x1B, 0xCD, 0x76, 0x48, 0xB2, 0x11, 0x5D, 0xBE, 0xD8, 0x3B, 0xF4, 0xB8,
+];
+const PARENT_LOCATOR_GUID: [u8; 16] = [
+    0x2D, 0x5F, 0xD3, 0xA8, 0x0B, 0xB3, 0x4D, 0x45, 0xAB, 0xF7, 0xD3, 0xD8, 0x48, 0x34, 0xAB, 0x0C,
+];
+const VHDX_LOCATOR_TYPE: [u8; 16] = [
+    0xB7, 0xEF, 0x4A, 0xB0, 0x9E, 0xD1, 0x81, 0x4A, 0xB7, 0x89, 0x25, 0xB8, 0xE9, 0x44, 0x59, 0x13,
 ];
 const LOGICAL_SECTOR_GUID: [u8; 16] = [
     0x1D, 0xBF, 0x41, 0x81, 0x6F, 0xA9, 0x09, 0x47, 0xBA, 0x47, 0xF2, 0x33, 0xA8, 0xFA, 0xAB, 0x5F,
@@ -545,4 +554,243 @@ fn many_threads_read_one_disk() {
             });
         }
     });
+}
+
+/// A parent locator item as [MS-VHDX] 2.6.2.6 lays it out.
+fn parent_locator(pairs: &[(&str, &str)]) -> Vec<u8> {
+    let mut item = VHDX_LOCATOR_TYPE.to_vec();
+    item.extend_from_slice(&0u16.to_le_bytes());
+    item.extend_from_slice(&(pairs.len() as u16).to_le_bytes());
+    let data_start = 20 + 12 * pairs.len();
+    let (mut entries, mut strings) = (Vec::new(), Vec::new());
+    for (key, value) in pairs {
+        let utf16 = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+        let (key, value) = (utf16(key), utf16(value));
+        entries.extend_from_slice(&((data_start + strings.len()) as u32).to_le_bytes());
+        entries.extend_from_slice(&((data_start + strings.len() + key.len()) as u32).to_le_bytes());
+        entries.extend_from_slice(&(key.len() as u16).to_le_bytes());
+        entries.extend_from_slice(&(value.len() as u16).to_le_bytes());
+        strings.extend_from_slice(&key);
+        strings.extend_from_slice(&value);
+    }
+    item.extend_from_slice(&entries);
+    item.extend_from_slice(&strings);
+    item
+}
+
+/// Makes `image` (a 1 MiB-block dynamic VHDX) a child naming its parent
+/// `relative_path`: HasParent set and a parent locator item added (or
+/// replaced).
+fn make_differencing(image: &Path, relative_path: &str) {
+    let params = metadata_item(image, FILE_PARAMETERS_GUID);
+    patch(image, params + 4, &2u32.to_le_bytes());
+    let (_, base) = region(image, METADATA_GUID);
+    let mut count = read_u32(image, base + 8) >> 16;
+    let file = std::fs::read(image).unwrap();
+    let slot = (0..count)
+        .find(|i| {
+            let at = (base + 32 + u64::from(*i) * 32) as usize;
+            file[at..at + 16] == PARENT_LOCATOR_GUID
+        })
+        .unwrap_or_else(|| {
+            count += 1;
+            count - 1
+        });
+    let item = parent_locator(&[
+        ("parent_linkage", "{83A2B0B1-2C5E-4A6B-9F1D-0C7E6A9B1234}"),
+        ("relative_path", relative_path),
+        ("absolute_win32_path", "C:\\VMs\\parent.vhdx"),
+    ]);
+    let item_offset = 512u32 << 10;
+    let mut entry = PARENT_LOCATOR_GUID.to_vec();
+    entry.extend_from_slice(&item_offset.to_le_bytes());
+    entry.extend_from_slice(&(item.len() as u32).to_le_bytes());
+    entry.extend_from_slice(&6u32.to_le_bytes());
+    entry.extend_from_slice(&0u32.to_le_bytes());
+    patch(image, base + 32 + u64::from(slot) * 32, &entry);
+    patch(image, base + 10, &(count as u16).to_le_bytes());
+    patch(image, base + u64::from(item_offset), &item);
+}
+
+#[test]
+fn a_differencing_disk_reads_through_its_parent() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = 64 * MIB;
+    let block = MIB as usize;
+    let sectors = block / 512;
+
+    // The parent: data at the sample's places and over blocks 8-13.
+    let parent_raw = common::sample_raw(dir.path(), size);
+    common::write_pattern(&parent_raw, 8 * MIB, 6 * block, 5);
+    let parent = convert(
+        &parent_raw,
+        dir.path(),
+        "parent.vhdx",
+        "subformat=dynamic,block_size=1M",
+    );
+    let below = common::qemu_raw(&parent, dir.path());
+
+    // The child's own data: blocks 3-5, 10 and 40.
+    let child_raw = dir.path().join("child.raw");
+    std::fs::File::create(&child_raw)
+        .unwrap()
+        .set_len(size)
+        .unwrap();
+    common::write_pattern(&child_raw, 3 * MIB, 3 * block, 6);
+    common::write_pattern(&child_raw, 10 * MIB, block, 7);
+    common::write_pattern(&child_raw, 40 * MIB, block, 8);
+    let child = convert(
+        &child_raw,
+        dir.path(),
+        "child.vhdx",
+        "subformat=dynamic,block_size=1M",
+    );
+    let own = common::qemu_raw(&child, dir.path());
+    make_differencing(&child, ".\\parent.vhdx");
+
+    // Blocks qemu marked zero now come from the parent, except block 21,
+    // which stays zero over the parent's data; block 10 is partially
+    // present, its sectors 0-99, 1000-1500 and 2047 stored in the child.
+    let (_, bat) = region(&child, BAT_GUID);
+    for i in 0..64u64 {
+        let entry = read_u64(&child, bat + i * 8);
+        if entry & 7 == 2 && i != 21 {
+            patch(&child, bat + i * 8, &0u64.to_le_bytes());
+        }
+    }
+    let block10 = read_u64(&child, bat + 10 * 8);
+    assert_eq!(block10 & 7, 6);
+    patch(&child, bat + 10 * 8, &(block10 & !7 | 7).to_le_bytes());
+    let present = |s: usize| s < 100 || (1000..1500).contains(&s) || s == sectors - 1;
+    let mut bits = vec![0u8; sectors / 8];
+    for s in (0..sectors).filter(|&s| present(s)) {
+        bits[s / 8] |= 1 << (s % 8);
+    }
+    let len = std::fs::metadata(&child).unwrap().len();
+    let bitmap_at = len.next_multiple_of(MIB);
+    FileOptions::new()
+        .write(true)
+        .open(&child)
+        .unwrap()
+        .set_len(bitmap_at + MIB)
+        .unwrap();
+    patch(&child, bitmap_at + 10 * (sectors as u64 / 8), &bits);
+    // Chunk 0's sector bitmap entry follows its 4096 payload entries.
+    patch(&child, bat + 4096 * 8, &(bitmap_at | 6).to_le_bytes());
+
+    let mut expected = below.clone();
+    for b in [3usize, 4, 5, 40] {
+        expected[b * block..(b + 1) * block].copy_from_slice(&own[b * block..(b + 1) * block]);
+    }
+    expected[21 * block..22 * block].fill(0);
+    for s in (0..sectors).filter(|&s| present(s)) {
+        let at = 10 * block + s * 512;
+        expected[at..at + 512].copy_from_slice(&own[at..at + 512]);
+    }
+    assert_ne!(expected, below, "the child changes what the parent holds");
+
+    let disk = open(&child).unwrap();
+    assert_eq!(disk.info().variant, "differencing");
+    assert_eq!(disk.info().backing, vec![parent.clone()]);
+    common::assert_reads(&*disk, &expected);
+    let zero = disk.extent_at(21 * MIB + 5).unwrap();
+    assert_eq!(zero.allocation, Allocation::Zero);
+    assert_eq!(zero.end, 22 * MIB);
+    let stored = disk.extent_at(10 * MIB + 1000 * 512).unwrap();
+    assert_eq!(stored.allocation, Allocation::Data);
+    assert_eq!(stored.end, 10 * MIB + 1500 * 512);
+    disk.check_unchanged().unwrap();
+
+    // The parent is followed only by a plain name in the child's folder.
+    make_differencing(&child, "..\\parent.vhdx");
+    let err = open(&child).unwrap_err();
+    assert!(matches!(err, DiskError::Backing { .. }), "{err:?}");
+
+    // A partially present block whose chunk has no sector bitmap block.
+    make_differencing(&child, ".\\parent.vhdx");
+    patch(&child, bat + 4096 * 8, &0u64.to_le_bytes());
+    let disk = open(&child).unwrap();
+    let err = disk.read_at(10 * MIB, &mut [0u8; 512]).unwrap_err();
+    assert!(err.to_string().contains("sector bitmap block"), "{err}");
+}
+
+/// What qemu reads in `len` bytes at `offset` of `image` (through its raw
+/// driver's window, so a huge disk need not be converted whole).
+fn qemu_window(image: &Path, dir: &Path, offset: u64, len: u64) -> Vec<u8> {
+    let out = dir.join("window.raw");
+    let spec = format!(
+        "driver=raw,offset={offset},size={len},file.driver=vhdx,file.file.driver=file,\
+         file.file.filename={}",
+        image.display()
+    );
+    common::qemu_img(&[
+        "convert",
+        "--image-opts",
+        &spec,
+        "-O",
+        "raw",
+        out.to_str().unwrap(),
+    ]);
+    let bytes = std::fs::read(&out).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    bytes
+}
+
+#[test]
+fn a_2_tib_disk_reads_its_bat_a_page_at_a_time() {
+    // 2 Mi blocks of 1 MiB: a 16 MiB BAT, more than is read at open.
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("huge.vhdx");
+    let size = 2u64 << 40;
+    common::qemu_img(&[
+        "create",
+        "-f",
+        "vhdx",
+        "-o",
+        "block_size=1M",
+        image.to_str().unwrap(),
+        &size.to_string(),
+    ]);
+    let places = [
+        (12_345 * MIB, MIB),
+        (1_500 << 30, 3 * MIB),
+        (size - 2 * MIB, 2 * MIB),
+    ];
+    for (i, (at, len)) in places.iter().enumerate() {
+        common::run(
+            "qemu-io",
+            &[
+                "-f",
+                "vhdx",
+                "-c",
+                &format!("write -P {} {at} {len}", 0x41 + i),
+                image.to_str().unwrap(),
+            ],
+        );
+    }
+    let disk = open(&image).unwrap();
+    assert_eq!(disk.size(), size);
+    for (at, len) in places {
+        // A window reaching into the blocks before and after the data
+        // (qemu's is sector-aligned; this reader's starts and ends inside a
+        // sector).
+        let start = at.saturating_sub(MIB + 512);
+        let len = (len + 2 * MIB + 1024).min(size - start);
+        let expected = qemu_window(&image, dir.path(), start, len);
+        let mut got = vec![0u8; len as usize - 14];
+        disk.read_at(start + 7, &mut got).unwrap();
+        assert!(
+            got[..] == expected[7..len as usize - 7],
+            "difference in {start}..+{len}"
+        );
+        assert!(got.iter().any(|&b| b != 0));
+    }
+    let map = extents(&*disk, 0, size).unwrap();
+    let stored: Vec<(u64, u64)> = map
+        .iter()
+        .filter(|e| e.allocation.is_data())
+        .map(|e| (e.start, e.len()))
+        .collect();
+    assert_eq!(stored, places.to_vec());
+    assert!(map.len() < 16, "{} extents", map.len());
 }

@@ -25,7 +25,8 @@ const PAGE_ENTRIES: u64 = 16 << 10;
 const READ_AT_OPEN: u64 = 8 << 20;
 /// Bytes of BAT pages kept in memory.
 const PAGE_CACHE_BYTES: usize = 24 << 20;
-/// Bytes of sector bitmaps kept in memory.
+/// Bytes of sector bitmap blocks kept in memory (eight 1 MiB blocks, each
+/// covering at least 4 GiB of the disk).
 const BITMAP_CACHE_BYTES: usize = 8 << 20;
 /// Logical sectors one sector bitmap block describes (one bit each).
 const SECTORS_PER_BITMAP: u64 = 1 << 23;
@@ -55,6 +56,24 @@ pub(super) enum Block {
     /// Stored at this file offset for the sectors its sector bitmap marks;
     /// the others come from the parent (differencing disks only).
     Partial(u64),
+}
+
+/// The bits of one payload block in its chunk's sector bitmap block.
+#[derive(Debug, Clone)]
+pub(super) struct BlockBitmap {
+    chunk_bits: Arc<Vec<u8>>,
+    start: usize,
+    len: usize,
+}
+
+impl BlockBitmap {
+    /// One bit per sector of the block, bit 0 of byte 0 first (empty if the
+    /// bitmap block were short, which reads as no sector present).
+    pub fn bits(&self) -> &[u8] {
+        self.chunk_bits
+            .get(self.start..self.start + self.len)
+            .unwrap_or_default()
+    }
 }
 
 /// The sizes that place a block in the BAT and in the disk.
@@ -201,8 +220,10 @@ impl Bat {
 
     /// The part of the sector bitmap describing payload block `block` (a
     /// partially present block): one bit per sector, bit 0 of byte 0 first,
-    /// set where the sector is stored in this file.
-    pub fn sector_bitmap(&self, block: u64) -> Result<Arc<Vec<u8>>, DiskError> {
+    /// set where the sector is stored in this file. The chunk's whole
+    /// 1 MiB sector bitmap block is read and cached, since the blocks
+    /// around this one need it too.
+    pub fn sector_bitmap(&self, block: u64) -> Result<BlockBitmap, DiskError> {
         let g = self.geometry;
         let chunk = block / g.chunk_ratio;
         let index = g.bitmap_entry(chunk);
@@ -219,10 +240,15 @@ impl Bat {
                 ),
             ));
         }
-        let bytes = g.block_size / g.sector_size / 8;
-        let at = (entry & OFFSET_MASK) + (block % g.chunk_ratio) * bytes;
-        self.bitmaps.get_or_load(block, || {
-            Ok::<_, DiskError>((self.src.read_vec(at, bytes)?, bytes as usize))
+        let chunk_bits = self.bitmaps.get_or_load(chunk, || {
+            let bits = self.src.read_vec(entry & OFFSET_MASK, MIB)?;
+            Ok::<_, DiskError>((bits, MIB as usize))
+        })?;
+        let len = (g.block_size / g.sector_size / 8) as usize;
+        Ok(BlockBitmap {
+            start: (block % g.chunk_ratio) as usize * len,
+            len,
+            chunk_bits,
         })
     }
 

@@ -250,7 +250,7 @@ impl VhdxDisk {
         let end = within + buf.len() as u64;
         let mut pos = within;
         while pos < end {
-            let (present, run_end) = sector_run(&bitmap, pos, end, g.sector_size);
+            let (present, run_end) = sector_run(bitmap.bits(), pos, end, g.sector_size);
             let piece = buf
                 .get_mut((pos - within) as usize..(run_end - within) as usize)
                 .unwrap_or_default();
@@ -356,7 +356,7 @@ impl Disk for VhdxDisk {
             (Block::Partial(_), parent) => {
                 let bitmap = self.bat.sector_bitmap(block)?;
                 let (present, end) = sector_run(
-                    &bitmap,
+                    bitmap.bits(),
                     offset - block_start,
                     block_end - block_start,
                     g.sector_size,
