@@ -794,3 +794,85 @@ fn a_2_tib_disk_reads_its_bat_a_page_at_a_time() {
     assert_eq!(stored, places.to_vec());
     assert!(map.len() < 16, "{} extents", map.len());
 }
+
+#[test]
+fn damaged_structures_give_errors_never_panics() {
+    // Random bytes written over the headers, the region table (checksums
+    // fixed, so the damage reaches the parsers), the metadata and the BAT
+    // of a small image: every open and read returns, Ok or Err.
+    let dir = tempfile::tempdir().unwrap();
+    let raw = common::sample_raw(dir.path(), 8 * MIB);
+    let pristine_path = convert(
+        &raw,
+        dir.path(),
+        "pristine.vhdx",
+        "subformat=dynamic,block_size=1M",
+    );
+    let (_, bat) = region(&pristine_path, BAT_GUID);
+    let (_, metadata) = region(&pristine_path, METADATA_GUID);
+    let pristine = std::fs::read(&pristine_path).unwrap();
+    let image = dir.path().join("damaged.vhdx");
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    /// Where to write, and the structure whose checksum to fix after.
+    struct Area {
+        start: u64,
+        len: u64,
+        checksum: Option<(u64, usize)>,
+    }
+    let area = |start, len, checksum| Area {
+        start,
+        len,
+        checksum,
+    };
+    let areas = [
+        area(HEADERS[0], 80, Some((HEADERS[0], 4096))),
+        area(HEADERS[1], 80, Some((HEADERS[1], 4096))),
+        area(REGION_TABLE, 16 + 3 * 32, Some((REGION_TABLE, 64 << 10))),
+        area(metadata, 64 << 10, None),
+        area(bat, 80, None),
+    ];
+    let mut opened = 0;
+    for round in 0..300 {
+        std::fs::write(&image, &pristine).unwrap();
+        let target = &areas[round % areas.len()];
+        for _ in 0..1 + next() % 4 {
+            let at = target.start + next() % target.len;
+            // Small values and bit flips reach more branches than noise.
+            let byte = match next() % 3 {
+                0 => next() as u8,
+                1 => pristine[at as usize] ^ (1 << (next() % 8)),
+                _ => 0xFF,
+            };
+            patch(&image, at, &[byte]);
+        }
+        if let Some((at, len)) = target.checksum {
+            fix_crc(&image, at, len);
+        }
+        // The metadata items lie at 64 KiB into their region.
+        if round % 7 == 0 {
+            let at = metadata + (64 << 10) + next() % 256;
+            patch(&image, at, &(next() as u32).to_le_bytes());
+        }
+        let Ok(disk) = open(&image) else { continue };
+        opened += 1;
+        let mut buf = vec![0u8; 3 * MIB as usize + 3];
+        let mut pos = 0;
+        while pos < disk.size() {
+            let len = (disk.size() - pos).min(buf.len() as u64) as usize;
+            let _ = disk.read_at(pos, &mut buf[..len]);
+            let _ = disk.extent_at(pos);
+            pos += len as u64;
+        }
+    }
+    assert!(
+        opened > 0,
+        "no damaged image opened, so reads were never tried"
+    );
+    assert!(opened < 300, "every damaged image opened");
+}

@@ -233,6 +233,21 @@ impl VhdxDisk {
         Ok(len)
     }
 
+    /// The bytes of a `want`-byte read starting `within` bytes into block
+    /// `block` that lie in it and in the blocks after it in the same
+    /// `state`.
+    fn span(&self, block: u64, within: u64, want: usize, state: Block) -> Result<usize, DiskError> {
+        let g = self.geometry();
+        let want = want as u64;
+        let mut len = (g.block_size - within).min(want);
+        let mut next = block + 1;
+        while len < want && next < g.blocks && self.bat.block(next)? == state {
+            len += g.block_size.min(want - len);
+            next += 1;
+        }
+        Ok(len as usize)
+    }
+
     /// Reads `buf` from the partially present block `block` stored at
     /// `file_offset`, starting `within` bytes into it (`buf` ends inside
     /// the block): sectors its bitmap marks come from this file, the
@@ -313,9 +328,17 @@ impl Disk for VhdxDisk {
                     done += self.read_present(block, at, within, rest)?;
                     continue;
                 }
-                Block::Zero => rest.get_mut(..in_block).unwrap_or_default().fill(0),
-                Block::Absent => {
-                    self.read_below(pos, rest.get_mut(..in_block).unwrap_or_default())?
+                state @ (Block::Zero | Block::Absent) => {
+                    // One fill, or one read of the parent, for the run.
+                    let len = self.span(block, within, rest.len(), state)?;
+                    let piece = rest.get_mut(..len).unwrap_or_default();
+                    if state == Block::Zero {
+                        piece.fill(0);
+                    } else {
+                        self.read_below(pos, piece)?;
+                    }
+                    done += len;
+                    continue;
                 }
                 Block::Partial(at) => self.read_partial(
                     block,
