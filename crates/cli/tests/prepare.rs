@@ -353,7 +353,7 @@ fn zvhd2_without_partitions_is_refused_as_system_disk_and_taken_as_data_disk() {
 }
 
 #[test]
-fn qcow2_is_refused_with_the_conversion_command() {
+fn a_qcow2_is_converted_to_zvhd2_or_copied_to_raw() {
     let dir = tempfile::tempdir().unwrap();
     let Some(qemu_img) = tool("qemu-img") else {
         return;
@@ -366,43 +366,38 @@ fn qcow2_is_refused_with_the_conversion_command() {
         &["convert", "-f", "raw", "-O", "qcow2", s(&raw), s(&qcow2)],
         None,
     );
-    fs::remove_file(&raw).unwrap();
-    let before = prints(dir.path());
-    let set = dir.path().join("set");
-    let out = imsprep()
-        .current_dir(dir.path())
-        .args([
-            "prepare",
-            "disk.qcow2",
-            "--name",
-            "x",
-            "--os-version",
-            OS_VERSION,
-        ])
-        .args(["--bucket", BUCKET, "--out", "set"])
-        .output()
-        .unwrap();
-    assert_eq!(code(&out), 1, "{out:?}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("IMAGE-FORMAT-CONVERT"), "{stdout}");
-    assert!(
-        stdout.contains("`qemu-img convert -f qcow2 -O raw disk.qcow2 disk.raw`"),
-        "{stdout}"
-    );
-    assert!(!set.exists(), "nothing may be written");
-    assert_eq!(prints(dir.path()), before);
-    // `convert` refuses it the same way.
-    let out = imsprep()
-        .current_dir(dir.path())
-        .args(["convert", "disk.qcow2", "disk.zvhd2"])
-        .output()
-        .unwrap();
-    assert_eq!(code(&out), 1, "{out:?}");
-    assert_one_error_line(
-        &out.stderr,
-        "qemu-img convert -f qcow2 -O raw disk.qcow2 disk.raw",
-    );
-    assert_eq!(prints(dir.path()), before);
+    let before = print(&qcow2);
+    for (flag, format) in [(None, "zvhd2"), (Some("--raw"), "raw")] {
+        let set = dir.path().join(format!("set-{format}"));
+        let mut cmd = imsprep();
+        cmd.current_dir(dir.path())
+            .args(["prepare", "disk.qcow2", "--name", "x", "--os-type", "Linux"])
+            .args(["--bucket", BUCKET, "--out", s(&set), "--json"]);
+        if let Some(flag) = flag {
+            cmd.arg(flag);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(code(&out), 0, "{out:?}");
+        let report = json(&out.stdout);
+        assert_eq!(report["manifest"]["format"], format);
+        // No finding about the qcow2 itself: the set holds what was written.
+        let findings = &report["manifest"]["findings"];
+        assert!(!codes(findings).contains(&"IMAGE-FORMAT-CONVERT".to_string()));
+        let image = set.join(report["manifest"]["files"][0]["object"].as_str().unwrap());
+        if format == "zvhd2" {
+            imsprep()
+                .args(["verify", s(&image), "--against", s(&raw)])
+                .assert()
+                .code(0);
+        } else {
+            assert!(fs::read(&image).unwrap() == fs::read(&raw).unwrap());
+        }
+        imsprep()
+            .args(["verify", "--manifest", s(&set.join("manifest.json"))])
+            .assert()
+            .code(0);
+    }
+    assert_eq!(print(&qcow2), before, "the input is never changed");
 }
 
 #[test]

@@ -14,7 +14,6 @@ macro_rules! reader {
     };
 }
 
-reader!(be16, u16, from_be_bytes);
 reader!(be32, u32, from_be_bytes);
 reader!(be64, u64, from_be_bytes);
 reader!(le16, u16, from_le_bytes);
