@@ -362,7 +362,7 @@ codes! {
     ImageNameContradicts {
         id: "IMAGE-NAME-CONTRADICTS", severity: Error, service: None,
         meaning: "The file name says it is a disk-image format (ZVHD2, QCOW2, VMDK, ...) that its content is not: a truncated or failed download, or another file under a wrong name.",
-        fix: "Check where the file came from and fetch or export it again; if it really is a RAW disk, say so with `--format raw`.",
+        fix: "Check where the file came from and fetch or export it again; if it really is a RAW disk, rename it (or pass `--format raw` to `convert`).",
     },
     ImageExtensionMismatch {
         id: "IMAGE-EXTENSION-MISMATCH", severity: Warning, service: None,
