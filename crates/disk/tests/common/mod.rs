@@ -38,9 +38,7 @@ pub fn write_pattern(path: &Path, offset: u64, len: usize, seed: u64) {
         .open(path)
         .unwrap();
     f.seek(SeekFrom::Start(offset)).unwrap();
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     let mut buf = vec![0u8; len];
     for (i, b) in buf.iter_mut().enumerate() {
         // Half text-like (compressible), half noise, so compressed formats
@@ -115,8 +113,7 @@ pub fn assert_reads(disk: &dyn Disk, expected: &[u8]) {
             );
         }
     }
-    assert!(
-        disk.read_at(disk.size(), &mut [0u8; 1]).is_err(),
-        "a read past the end must fail"
-    );
+    assert!(disk
+        .read_at(disk.size(), &mut [0u8; 1])
+        .is_err(), "a read past the end must fail");
 }
