@@ -13,12 +13,14 @@
 //! - [`volumes`]: finds the volumes of a disk (partitions, the whole disk,
 //!   LVM2 logical volumes) and says what it does not read and why.
 
+pub mod btrfs;
 mod error;
 mod filesystem;
 mod open;
 pub mod path;
 mod volume;
 pub mod volumes;
+pub mod xfs;
 
 pub use error::FsError;
 pub use filesystem::{

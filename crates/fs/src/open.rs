@@ -33,10 +33,8 @@ pub fn open_filesystem(volume: Volume) -> Result<Option<Box<dyn FileSystem>>, Fs
             unsupported("FAT (reader not built yet)")
         }
         Filesystem::Ntfs => unsupported("NTFS (reader not built yet)"),
-        // XFS and Btrfs: their readers live in `crate::xfs` and
-        // `crate::btrfs`; these arms open them once they are added.
-        Filesystem::Xfs => unsupported("XFS (reader not built yet)"),
-        Filesystem::Btrfs => unsupported("Btrfs (reader not built yet)"),
+        Filesystem::Xfs => Ok(Some(Box::new(crate::xfs::Xfs::open(volume)?))),
+        Filesystem::Btrfs => Ok(Some(crate::btrfs::Btrfs::open(volume)?)),
         Filesystem::Exfat => unsupported("exFAT file system"),
         Filesystem::Iso9660 => unsupported("ISO 9660 file system"),
         Filesystem::Luks => unsupported("LUKS encrypted volume (no key is ever asked for)"),
