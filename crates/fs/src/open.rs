@@ -34,7 +34,7 @@ pub fn open_filesystem(volume: Volume) -> Result<Option<Box<dyn FileSystem>>, Fs
         }
         Filesystem::Ntfs => unsupported("NTFS (reader not built yet)"),
         Filesystem::Xfs => Ok(Some(Box::new(crate::xfs::Xfs::open(volume)?))),
-        Filesystem::Btrfs => Ok(Some(crate::btrfs::Btrfs::open(volume)?)),
+        Filesystem::Btrfs => Ok(Some(Box::new(crate::btrfs::Btrfs::open(volume)?))),
         Filesystem::Exfat => unsupported("exFAT file system"),
         Filesystem::Iso9660 => unsupported("ISO 9660 file system"),
         Filesystem::Luks => unsupported("LUKS encrypted volume (no key is ever asked for)"),

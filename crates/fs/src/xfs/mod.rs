@@ -33,6 +33,8 @@ mod superblock;
 mod symlink;
 mod view;
 
+pub(crate) use view::{format_uuid, named as named_error};
+
 use std::sync::Arc;
 
 use imsprep_disk::TableCache;

@@ -9,7 +9,7 @@ use crate::{
 
 /// Fills in the volume's name on an error made below the view, where the
 /// name is not at hand.
-pub(super) fn named(mut error: FsError, name: &str) -> FsError {
+pub(crate) fn named(mut error: FsError, name: &str) -> FsError {
     if let FsError::Malformed { volume, .. } | FsError::Unsupported { volume, .. } = &mut error {
         if volume.is_empty() {
             *volume = name.to_owned();

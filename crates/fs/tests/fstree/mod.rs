@@ -132,6 +132,10 @@ pub fn make_source(src: &Path) {
     }
     sparse.set_len(300 * 65536 + 100_000).unwrap();
     w("fragmented", &pattern(FRAGMENTED_LEN, 99));
+    let text: String = (0..20_000)
+        .map(|i| format!("line {i} of a compressible file\n"))
+        .collect();
+    w("compressible.txt", text.as_bytes());
     w("prealloc", &[]);
     // Hard links.
     w("links/original", b"one file, two names\n");
