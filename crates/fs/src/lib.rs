@@ -12,9 +12,32 @@
 //! - [`open_filesystem`]: picks the reader by superblock magic.
 //! - [`volumes`]: finds the volumes of a disk (partitions, the whole disk,
 //!   LVM2 logical volumes) and says what it does not read and why.
+//!
+//! Readers:
+//! - ext2/3/4 ([`ext4`]): written here, because the `ext4-view` crate
+//!   exposes no inode numbers or link counts, refuses inline data and is
+//!   not `Send`; the module doc lists what is read and refused. The
+//!   journal is never replayed; a pending one is reported.
+//! - XFS and Btrfs: their readers plug into [`open_filesystem`] beside
+//!   ext4.
+//! - FAT12/16/32 and NTFS are recognised by [`open_filesystem`] and
+//!   refused as [`FsError::Unsupported`]: this version has no reader for
+//!   them.
+//! - exFAT, ISO 9660 and LUKS are recognised and refused; swap and LVM2
+//!   physical volumes are not file systems (`Ok(None)`).
+//!
+//! Volumes ([`volumes`]): MBR (primary and logical) and GPT partitions,
+//! LVM2 linear and striped logical volumes whose physical volumes are all
+//! on the disk. Thin, cache, RAID, mirror, snapshot and VDO volumes, LUKS
+//! and BitLocker volumes and MD RAID members are listed with the reason
+//! they are not read. The LVM metadata area's own checksum is not
+//! checked; every value taken from the text is (extent ranges against the
+//! PV, sizes against the disk).
 
 pub mod btrfs;
+mod bytes;
 mod error;
+pub mod ext4;
 mod filesystem;
 mod open;
 pub mod path;

@@ -27,12 +27,12 @@ pub fn open_filesystem(volume: Volume) -> Result<Option<Box<dyn FileSystem>>, Fs
     let unsupported = |what: &str| Err(FsError::unsupported(volume.name(), "volume", what));
     match found {
         Filesystem::Ext2 | Filesystem::Ext3 | Filesystem::Ext4 => {
-            unsupported("ext2/3/4 (reader not built yet)")
+            Ok(Some(Box::new(crate::ext4::Ext4::open(volume)?)))
         }
         Filesystem::Fat12 | Filesystem::Fat16 | Filesystem::Fat32 => {
-            unsupported("FAT (reader not built yet)")
+            unsupported("FAT12/16/32 file system (no reader in this version)")
         }
-        Filesystem::Ntfs => unsupported("NTFS (reader not built yet)"),
+        Filesystem::Ntfs => unsupported("NTFS file system (no reader in this version)"),
         Filesystem::Xfs => Ok(Some(Box::new(crate::xfs::Xfs::open(volume)?))),
         Filesystem::Btrfs => Ok(Some(Box::new(crate::btrfs::Btrfs::open(volume)?))),
         Filesystem::Exfat => unsupported("exFAT file system"),

@@ -11,7 +11,7 @@ use crate::error::FsError;
 /// A volume is made of at most this many pieces (an LVM logical volume
 /// with many segments or stripes). Bounds the map's memory and a read's
 /// search.
-pub const MAX_PIECES: usize = 1 << 16;
+pub const MAX_PIECES: usize = 1 << 20;
 
 /// A contiguous run of a volume stored contiguously on the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
