@@ -556,6 +556,27 @@ fn many_threads_read_one_disk() {
     });
 }
 
+/// The current header's DataWriteGuid of `image`, as text (lower-case
+/// hex in its last part, as the comparison ignores case).
+fn data_write_guid(image: &Path) -> String {
+    let mut b = [0u8; 16];
+    let file = std::fs::File::open(image).unwrap();
+    file.read_exact_at(&mut b, current_header(image) + 32)
+        .unwrap();
+    format!(
+        "{{{:08X}-{:04X}-{:04X}-{:02X}{:02X}-{}}}",
+        u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        u16::from_le_bytes([b[4], b[5]]),
+        u16::from_le_bytes([b[6], b[7]]),
+        b[8],
+        b[9],
+        b[10..]
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<String>()
+    )
+}
+
 /// A parent locator item as [MS-VHDX] 2.6.2.6 lays it out.
 fn parent_locator(pairs: &[(&str, &str)]) -> Vec<u8> {
     let mut item = VHDX_LOCATOR_TYPE.to_vec();
@@ -579,9 +600,9 @@ fn parent_locator(pairs: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// Makes `image` (a 1 MiB-block dynamic VHDX) a child naming its parent
-/// `relative_path`: HasParent set and a parent locator item added (or
-/// replaced).
-fn make_differencing(image: &Path, relative_path: &str) {
+/// `relative_path` and the parent's DataWriteGuid `linkage`: HasParent set
+/// and a parent locator item added (or replaced).
+fn make_differencing(image: &Path, relative_path: &str, linkage: &str) {
     let params = metadata_item(image, FILE_PARAMETERS_GUID);
     patch(image, params + 4, &2u32.to_le_bytes());
     let (_, base) = region(image, METADATA_GUID);
@@ -597,7 +618,7 @@ fn make_differencing(image: &Path, relative_path: &str) {
             count - 1
         });
     let item = parent_locator(&[
-        ("parent_linkage", "{83A2B0B1-2C5E-4A6B-9F1D-0C7E6A9B1234}"),
+        ("parent_linkage", linkage),
         ("relative_path", relative_path),
         ("absolute_win32_path", "C:\\VMs\\parent.vhdx"),
     ]);
@@ -646,7 +667,8 @@ fn a_differencing_disk_reads_through_its_parent() {
         "subformat=dynamic,block_size=1M",
     );
     let own = common::qemu_raw(&child, dir.path());
-    make_differencing(&child, ".\\parent.vhdx");
+    let linkage = data_write_guid(&parent);
+    make_differencing(&child, ".\\parent.vhdx", &linkage);
 
     // Blocks qemu marked zero now come from the parent, except block 21,
     // which stays zero over the parent's data; block 10 is partially
@@ -702,12 +724,19 @@ fn a_differencing_disk_reads_through_its_parent() {
     disk.check_unchanged().unwrap();
 
     // The parent is followed only by a plain name in the child's folder.
-    make_differencing(&child, "..\\parent.vhdx");
+    make_differencing(&child, "..\\parent.vhdx", &linkage);
     let err = open(&child).unwrap_err();
     assert!(matches!(err, DiskError::Backing { .. }), "{err:?}");
 
+    // A parent written to after the child was made is another disk.
+    let other = "{00112233-4455-6677-8899-AABBCCDDEEFF}";
+    make_differencing(&child, ".\\parent.vhdx", other);
+    let err = open(&child).unwrap_err();
+    assert!(matches!(err, DiskError::Backing { .. }), "{err:?}");
+    assert!(err.to_string().contains("DataWriteGuid"), "{err}");
+
     // A partially present block whose chunk has no sector bitmap block.
-    make_differencing(&child, ".\\parent.vhdx");
+    make_differencing(&child, ".\\parent.vhdx", &linkage);
     patch(&child, bat + 4096 * 8, &0u64.to_le_bytes());
     let disk = open(&child).unwrap();
     let err = disk.read_at(10 * MIB, &mut [0u8; 512]).unwrap_err();

@@ -34,6 +34,7 @@
 //! checked; every value taken from the text is (extent ranges against the
 //! PV, sizes against the disk).
 
+pub mod btrfs;
 mod bytes;
 mod error;
 pub mod ext4;
@@ -42,6 +43,7 @@ mod open;
 pub mod path;
 mod volume;
 pub mod volumes;
+pub mod xfs;
 
 pub use error::FsError;
 pub use filesystem::{

@@ -33,10 +33,8 @@ pub fn open_filesystem(volume: Volume) -> Result<Option<Box<dyn FileSystem>>, Fs
             unsupported("FAT12/16/32 file system (no reader in this version)")
         }
         Filesystem::Ntfs => unsupported("NTFS file system (no reader in this version)"),
-        // XFS and Btrfs: these arms open `crate::xfs` and `crate::btrfs`
-        // once those readers are in the crate.
-        Filesystem::Xfs => unsupported("XFS file system (no reader in this version)"),
-        Filesystem::Btrfs => unsupported("Btrfs file system (no reader in this version)"),
+        Filesystem::Xfs => Ok(Some(Box::new(crate::xfs::Xfs::open(volume)?))),
+        Filesystem::Btrfs => Ok(Some(Box::new(crate::btrfs::Btrfs::open(volume)?))),
         Filesystem::Exfat => unsupported("exFAT file system"),
         Filesystem::Iso9660 => unsupported("ISO 9660 file system"),
         Filesystem::Luks => unsupported("LUKS encrypted volume (no key is ever asked for)"),

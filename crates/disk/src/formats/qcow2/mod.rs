@@ -19,32 +19,39 @@
 //! Refused as unsupported, each with a way out: encryption (AES, LUKS), an
 //! external data file, incompatible feature bits this reader does not know
 //! (named from the image's feature name table when it has one), an image
-//! marked corrupt, and a compression type other than zlib or zstd.
+//! marked corrupt, a compression type other than zlib or zstd, and a
+//! backing file whose recorded format is not one this crate reads (read as
+//! RAW, a QED or LUKS parent would give wrong bytes without an error).
 //!
-//! Limits, QEMU's own so that nothing QEMU opens is refused: the L1 table
-//! is at most 32 MiB (4 Mi entries) and the virtual size at most 2^61
-//! bytes. Every table offset is checked to be cluster aligned, past the
+//! Limits, QEMU's own so that no image QEMU opens is refused for its size:
+//! the L1 table is at most 32 MiB (4 Mi entries), of which only the
+//! entries the virtual size needs are read, and the virtual size at most
+//! 2^61 bytes. Every table offset is checked to be cluster aligned, past the
 //! header cluster and inside the file before it is read; an L2 entry whose
 //! cluster starts past the end of the file, or whose compressed data lies
-//! in the header cluster or past the end of the file, is malformed. L2
+//! in the header cluster or past the end of the file, is malformed (a data
+//! cluster cut short by the end of the file reads as zeros past it, as in
+//! QEMU). L2
 //! tables are read through a 32 MiB [`crate::TableCache`], so memory stays
 //! bounded whatever the virtual size.
 //!
-//! Why not a crate: `imago` (the one maintained qcow2 reader on crates.io)
-//! has an async interface with sync wrappers over its own storage layer,
-//! and opens backing files through its own gate; fitting it here would
-//! mean bridging our positioned [`crate::ReadAt`] slices (an OVA member is
-//! one), our backing-chain rules and our table-cache bound into it, for a
-//! read path that is a few hundred lines of table walking.
+//! Why not a crate: `imago` has a qcow2 driver, but its interface is async
+//! (with sync wrappers) over its own storage layer, and it opens backing
+//! files itself through an "implicit open gate"; fitting it here would mean
+//! bridging our positioned [`crate::ReadAt`] slices (an OVA member is one),
+//! the backing-chain rules of [`crate::Backing`] and the bounded table
+//! cache into it. `qcow2-core` reads neither compressed clusters nor
+//! backing files, and `qcow` walks tables through `Read + Seek` (a
+//! `&mut` reader, so one lock for all threads). The read path needed is a
+//! few hundred lines of checked table walking, written here.
 
 mod compressed;
 mod header;
 mod map;
 
 use std::path::Path;
-use std::time::SystemTime;
-
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use crate::backing::{Backing, Chain};
 use crate::cache::TableCache;

@@ -23,6 +23,9 @@ pub(super) struct Header {
     pub offset: u64,
     /// Its sequence number.
     pub sequence: u64,
+    /// Changes whenever the guest-visible data changes; a differencing
+    /// child records its parent's.
+    pub data_write_guid: Guid,
     /// Non-zero when the log holds entries to replay.
     pub log_guid: Guid,
     /// Where the log lies, in bytes.
@@ -117,6 +120,7 @@ fn read_one(src: &ReadAt, at: u64) -> Result<(Header, Vec<u8>), DiskError> {
     let header = Header {
         offset: at,
         sequence: le64(&buf, 8),
+        data_write_guid: Guid::read(&buf, 32),
         log_guid: Guid::read(&buf, 48),
         log_length: u64::from(le32(&buf, 68)),
         log_offset: le64(&buf, 72),

@@ -20,7 +20,10 @@
 //!   replayed, which needs a writer);
 //! - an unknown region or metadata item marked required (the format says
 //!   a reader that does not understand one must not open the file);
-//! - a parent locator of a type other than VHDX.
+//! - a parent locator of a type other than VHDX;
+//! - a parent whose DataWriteGuid is not the child's `parent_linkage`:
+//!   it was written to after the child was made, so its blocks are no
+//!   longer the ones the child's sector bitmaps assume.
 //!
 //! Blocks that are not present, undefined or unmapped read as zeros
 //! (unallocated) in a disk without a parent and from the parent in a
@@ -129,7 +132,48 @@ fn open_parent(
             })
         }
     };
-    chain.open_backing(src.path(), &name, Some(Kind::Vhdx))
+    let parent = chain.open_backing(src.path(), &name, Some(Kind::Vhdx))?;
+    check_linkage(src, locator, &name, &parent)?;
+    Ok(parent)
+}
+
+/// The parent must be the disk the child was made against: its current
+/// DataWriteGuid is the child's `parent_linkage` (or `parent_linkage2`).
+/// A parent written to since has other data under the child's blocks, and
+/// reading through it would mix two different disks.
+fn check_linkage(
+    src: &ReadAt,
+    locator: &ParentLocator,
+    name: &str,
+    parent: &Backing,
+) -> Result<(), DiskError> {
+    let refuse = |problem: String| DiskError::Backing {
+        path: src.path().to_owned(),
+        name: name.to_string(),
+        problem,
+    };
+    let linked: Vec<&str> = ["parent_linkage", "parent_linkage2"]
+        .iter()
+        .filter_map(|key| locator.get(key))
+        .collect();
+    let Some(first) = linked.first() else {
+        return Err(refuse(
+            "the parent locator has no parent_linkage entry, so the parent cannot be checked to \
+             be the disk this one was made against"
+                .to_string(),
+        ));
+    };
+    let parent_src = ReadAt::open(&parent.disk().info().path)?;
+    let actual = header::read_current(&parent_src)?
+        .data_write_guid
+        .to_string();
+    if linked.iter().any(|guid| guid.eq_ignore_ascii_case(&actual)) {
+        return Ok(());
+    }
+    Err(refuse(format!(
+        "its DataWriteGuid is {actual} but this disk was made against {first}: the parent was \
+         written to after this disk was made"
+    )))
 }
 
 /// A [`crate::DiskError::Malformed`] about `structure` of this file.
