@@ -225,7 +225,7 @@ impl Disk for RawDisk {
         };
         if now != self.info.size {
             return Err(self.changed(format!(
-                "its size went from {} to {now} bytes",
+                "its length went from {} to {now} bytes",
                 self.info.size
             )));
         }
