@@ -1,4 +1,5 @@
-//! Little-endian fields of on-disk structures, read without panicking.
+//! Fields of on-disk structures (little-endian, and big-endian for XFS),
+//! read without panicking.
 //!
 //! Each helper reads a field at a fixed offset of a buffer the reader
 //! sized itself; a field past the buffer's end reads as zero, which the
@@ -31,6 +32,21 @@ pub fn le32(buf: &[u8], off: usize) -> u32 {
 /// The little-endian `u64` at `off`.
 pub fn le64(buf: &[u8], off: usize) -> u64 {
     u64::from_le_bytes(field(buf, off))
+}
+
+/// The big-endian `u16` at `off` (XFS).
+pub fn be16(buf: &[u8], off: usize) -> u16 {
+    u16::from_be_bytes(field(buf, off))
+}
+
+/// The big-endian `u32` at `off`.
+pub fn be32(buf: &[u8], off: usize) -> u32 {
+    u32::from_be_bytes(field(buf, off))
+}
+
+/// The big-endian `u64` at `off`.
+pub fn be64(buf: &[u8], off: usize) -> u64 {
+    u64::from_be_bytes(field(buf, off))
 }
 
 /// `len` bytes at `off`, clipped to the buffer.

@@ -4,12 +4,12 @@
 
 use std::io::Read;
 
-use super::le::{le16, le32, le64, u8_at};
 use super::tree::Key;
 use super::{
     corrupt, lzo, Shared, TreeRoot, DIR_INDEX, DIR_ITEM, EXTENT_DATA, FIRST_FREE, FS_TREE,
     INODE_ITEM, INODE_REF, LAST_FREE, ROOT_BACKREF, ROOT_ITEM,
 };
+use crate::bytes::{le16, le32, le64, u8_at};
 use crate::FsError;
 
 /// The most bytes one compressed extent holds, stored or decompressed.

@@ -5,7 +5,7 @@
 //! panics or allocates without bound; this decoder checks every distance
 //! and length against the output so far and its cap.
 
-use super::le::le32;
+use crate::bytes::le32;
 
 /// Btrfs splits LZO data into segments whose 4-byte length never
 /// straddles a page of this size.

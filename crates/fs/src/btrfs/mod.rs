@@ -25,7 +25,6 @@
 //! ([`lzo`]) because the pure-Rust LZO crates panic on hostile input.
 
 mod files;
-mod le;
 mod lzo;
 mod superblock;
 mod tree;
@@ -231,9 +230,9 @@ impl Shared {
         }
         Ok(TreeRoot {
             id,
-            bytenr: le::le64(&data, 176),
-            level: le::u8_at(&data, 238),
-            dirid: le::le64(&data, 168),
+            bytenr: crate::bytes::le64(&data, 176),
+            level: crate::bytes::u8_at(&data, 238),
+            dirid: crate::bytes::le64(&data, 168),
         })
     }
 

@@ -1,7 +1,7 @@
 //! The primary superblock at 64 KiB: geometry, tree roots and the system
 //! chunk array that bootstraps the logical address space.
 
-use super::le::{le16, le32, le64, u8_at};
+use crate::bytes::{le16, le32, le64, u8_at};
 use crate::FsError;
 
 /// Where the primary superblock lies, and its size.

@@ -1,8 +1,8 @@
 //! Tree blocks (nodes and leaves), the chunk map from logical to physical
 //! addresses, and bounded range walks over a tree.
 
-use super::le::{le16, le32, le64, u8_at};
 use super::Shared;
+use crate::bytes::{le16, le32, le64, u8_at};
 use crate::FsError;
 
 /// Node header size; leaf item and key-pointer sizes.

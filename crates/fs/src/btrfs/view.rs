@@ -50,7 +50,7 @@ pub(super) fn make_info(shared: &Shared) -> FsInfo {
     FsInfo {
         kind: FsKind::Btrfs,
         label: (!shared.sb.label.is_empty()).then(|| shared.sb.label.clone()),
-        uuid: Some(crate::xfs::format_uuid(&shared.sb.fsid)),
+        uuid: Some(crate::bytes::uuid_string(&shared.sb.fsid)),
         size: shared.sb.total_bytes,
         block_size: shared.sb.sector_size,
         state,

@@ -4,10 +4,10 @@
 
 use std::collections::HashSet;
 
-use super::be::{be16, be32, be64};
 use super::checksum::verify_crc;
 use super::inode::{ForkFormat, Inode};
 use super::Xfs;
+use crate::bytes::{be16, be32, be64};
 use crate::FsError;
 
 /// `BMAP` (v4) and `BMA3` (v5) long-form B+tree block magics.

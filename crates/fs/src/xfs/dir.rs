@@ -6,10 +6,10 @@
 
 use std::sync::Arc;
 
-use super::be::{be16, be32, be64, u8_at};
 use super::checksum::verify_crc;
 use super::inode::{ForkFormat, Inode};
 use super::Xfs;
+use crate::bytes::{be16, be32, be64, u8_at};
 use crate::FsError;
 
 /// Data block magics: single-block directories (`XD2B` / `XDB3`) and

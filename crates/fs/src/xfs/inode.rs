@@ -1,9 +1,9 @@
 //! The on-disk inode (`xfs_dinode`): its core (mode, owner, size, link
 //! count, times, fork formats) and a copy of its data fork.
 
-use super::be::{be16, be32, be64, u8_at};
 use super::checksum::verify_crc;
 use super::superblock::Superblock;
+use crate::bytes::{be16, be32, be64, u8_at};
 use crate::FsError;
 
 /// `IN`.

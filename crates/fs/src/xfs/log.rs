@@ -5,8 +5,8 @@
 //! block begins with its pass (cycle) number, and the head is where the
 //! cycle number drops. The log is only looked at, never replayed.
 
-use super::be::{be32, u8_at};
 use super::Xfs;
+use crate::bytes::{be32, u8_at};
 
 /// `XLOG_HEADER_MAGIC_NUM`.
 const RECORD_MAGIC: u32 = 0xfeed_babe;

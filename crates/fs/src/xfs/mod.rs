@@ -23,7 +23,6 @@
 //! for B+tree directories, or panic on bad input), so this reader is
 //! written here.
 
-mod be;
 mod bmap;
 mod checksum;
 mod dir;
@@ -33,7 +32,7 @@ mod superblock;
 mod symlink;
 mod view;
 
-pub(crate) use view::{format_uuid, named as named_error};
+pub(crate) use view::named as named_error;
 
 use std::sync::Arc;
 

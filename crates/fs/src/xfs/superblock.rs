@@ -1,8 +1,8 @@
 //! The primary superblock (sector 0 of allocation group 0): the geometry
 //! every other structure is located by.
 
-use super::be::{be16, be32, be64, u8_at};
 use super::checksum::verify_crc;
+use crate::bytes::{be16, be32, be64, u8_at};
 use crate::FsError;
 
 /// `XFSB`.

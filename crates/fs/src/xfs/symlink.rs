@@ -1,10 +1,10 @@
 //! Symbolic link targets: inside the inode (local) or in blocks of their
 //! own, which on v5 begin with an `XSLM` header.
 
-use super::be::be32;
 use super::checksum::verify_crc;
 use super::inode::{ForkFormat, Inode};
 use super::Xfs;
+use crate::bytes::be32;
 use crate::FsError;
 
 /// `XSLM`.

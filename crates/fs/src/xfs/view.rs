@@ -58,19 +58,6 @@ fn kind_of_ftype(ftype: u8) -> Option<FileKind> {
     })
 }
 
-/// A UUID as fstab writes it.
-pub(crate) fn format_uuid(u: &[u8; 16]) -> String {
-    let hex: String = u.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
-}
-
 impl Xfs {
     /// The [`FsInfo`] of the opened file system, the log looked at.
     pub(super) fn make_info(&self) -> FsInfo {
@@ -91,7 +78,7 @@ impl Xfs {
         FsInfo {
             kind: FsKind::Xfs,
             label: (!self.sb.label.is_empty()).then(|| self.sb.label.clone()),
-            uuid: Some(format_uuid(&self.sb.uuid)),
+            uuid: Some(crate::bytes::uuid_string(&self.sb.uuid)),
             size: self.sb.data_blocks << self.sb.block_log,
             block_size: self.sb.block_size,
             state,
