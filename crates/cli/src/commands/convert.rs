@@ -9,12 +9,12 @@ use imsprep_disk::{Disk, OpenOptions};
 use imsprep_ims::{Code, Finding, Intent};
 use imsprep_probe::{open_disk, Format, FormatDetail};
 use imsprep_zvhd2::{
-    convert_to_raw, disk_to_raw, disk_to_raw_stream, write, write_stream, Compression, Control,
-    DiskSource, StreamSource, WriteOptions, WriteSummary,
+    convert_to_raw, disk_to_raw, disk_to_raw_stream, write, write_stream, BlockSource, Compression,
+    Control, DiskSource, StreamSource, WriteOptions, WriteSummary,
 };
 use serde::Serialize;
 
-use super::endpoint::{parse_size, shown, Endpoint};
+use super::endpoint::{is_block_device, parse_size, shown, Endpoint};
 use super::findings;
 use super::guard::output_allowed;
 use super::inspect::inspection;
@@ -181,17 +181,6 @@ fn check_output_name(output: &Path, to: Format) -> anyhow::Result<()> {
     }
 }
 
-#[cfg(unix)]
-fn is_block_device(path: &Path) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_block_device())
-}
-
-#[cfg(not(unix))]
-fn is_block_device(_: &Path) -> bool {
-    false
-}
-
 /// What a conversion wrote.
 struct Written {
     output_size: u64,
@@ -215,37 +204,19 @@ fn write_disk(
         progress: &|done| bar.set(done),
         cancel: session.cancel_flag(),
     };
-    let options = WriteOptions {
-        compression: Compression::Zstd { level: args.level },
-        overwrite: args.force,
-        ..WriteOptions::default()
-    };
     let context = || format!("converting {input} to {to}");
     match (to, out) {
-        (Format::Zvhd2, Endpoint::Path) => {
-            let summary = write(&DiskSource::new(disk), &args.output, &options, &control)
-                .with_context(context)?;
-            Ok(Written {
-                output_size: summary.file_len,
-                disk_size: summary.footer.curr_size,
-                data_blocks: Some(summary.footer.non_zero_blk_num),
-            })
-        }
         (Format::Zvhd2, _) => {
-            let mut sink = open_sink(&args.output, out)?;
-            let summary = write_stream(
+            let options = zvhd2_options(args.level, args.force);
+            let summary = write_zvhd2(
                 &DiskSource::new(disk),
-                &mut sink,
-                &output_name(&args.output),
+                &args.output,
+                out,
                 &options,
                 &control,
             )
             .with_context(context)?;
-            Ok(Written {
-                output_size: summary.file_len,
-                disk_size: summary.footer.curr_size,
-                data_blocks: Some(summary.footer.non_zero_blk_num),
-            })
+            Ok(Written::from(&summary))
         }
         (_, out) => {
             let written = if out == Endpoint::Path {
@@ -343,26 +314,10 @@ fn convert_stream(args: &ConvertArgs, out: Endpoint, session: &Session) -> anyho
         progress: &|done| bar.set(done),
         cancel: session.cancel_flag(),
     };
-    let options = WriteOptions {
-        compression: Compression::Zstd { level: args.level },
-        overwrite: args.force,
-        ..WriteOptions::default()
-    };
+    let options = zvhd2_options(args.level, args.force);
     let started = std::time::Instant::now();
-    let context = || format!("converting {input} to ZVHD2");
-    let summary = if out == Endpoint::Path {
-        write(&source, &args.output, &options, &control).with_context(context)?
-    } else {
-        let mut sink = open_sink(&args.output, out)?;
-        write_stream(
-            &source,
-            &mut sink,
-            &output_name(&args.output),
-            &options,
-            &control,
-        )
-        .with_context(context)?
-    };
+    let summary = write_zvhd2(&source, &args.output, out, &options, &control)
+        .with_context(|| format!("converting {input} to ZVHD2"))?;
     let report = ConvertReport {
         input,
         output: output_name(&args.output),
@@ -423,8 +378,8 @@ fn not_convertible(
     BadInput(format!("{e}; the input is {format}{fix}")).into()
 }
 
-/// Converts any disk of the disk model to ZVHD2 with a progress bar in
-/// disk bytes.
+/// Converts any disk of the disk model to a ZVHD2 file with a progress bar
+/// in disk bytes.
 pub fn disk_to_zvhd2(
     session: &Session,
     disk: &dyn Disk,
@@ -433,15 +388,57 @@ pub fn disk_to_zvhd2(
     force: bool,
 ) -> anyhow::Result<WriteSummary> {
     let bar = session.bar("converting", disk.size());
-    let options = WriteOptions {
-        compression: Compression::Zstd { level },
-        overwrite: force,
-        ..WriteOptions::default()
-    };
     let control = Control {
         progress: &|done| bar.set(done),
         cancel: session.cancel_flag(),
     };
-    write(&DiskSource::new(disk), output, &options, &control)
-        .with_context(|| format!("converting {} to ZVHD2", disk.info().path.display()))
+    let options = zvhd2_options(level, force);
+    write_zvhd2(
+        &DiskSource::new(disk),
+        output,
+        Endpoint::Path,
+        &options,
+        &control,
+    )
+    .with_context(|| format!("converting {} to ZVHD2", disk.info().path.display()))
+}
+
+/// How imsprep writes ZVHD2: zstd at `level`, as the reference does.
+fn zvhd2_options(level: i32, force: bool) -> WriteOptions {
+    WriteOptions {
+        compression: Compression::Zstd { level },
+        overwrite: force,
+        ..WriteOptions::default()
+    }
+}
+
+/// Writes `source` as ZVHD2 to a file (whole or not at all) or a stream.
+fn write_zvhd2(
+    source: &dyn BlockSource,
+    output: &Path,
+    out: Endpoint,
+    options: &WriteOptions,
+    control: &Control<'_>,
+) -> anyhow::Result<WriteSummary> {
+    if out == Endpoint::Path {
+        return Ok(write(source, output, options, control)?);
+    }
+    let mut sink = open_sink(output, out)?;
+    Ok(write_stream(
+        source,
+        &mut sink,
+        &output_name(output),
+        options,
+        control,
+    )?)
+}
+
+impl From<&WriteSummary> for Written {
+    fn from(summary: &WriteSummary) -> Self {
+        Written {
+            output_size: summary.file_len,
+            disk_size: summary.footer.curr_size,
+            data_blocks: Some(summary.footer.non_zero_blk_num),
+        }
+    }
 }

@@ -41,6 +41,20 @@ impl Endpoint {
     }
 }
 
+/// Whether `path` is a block device (`/dev/sdb`, an LVM volume).
+pub fn is_block_device(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        std::fs::metadata(path).is_ok_and(|m| m.file_type().is_block_device())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
 /// Refuses a stream where `command` needs a file it can read at random
 /// (a ZVHD2's index is at its end; a scan reports back into the file).
 pub fn needs_file(path: &Path, command: &str) -> anyhow::Result<()> {

@@ -21,6 +21,7 @@ use imsprep_zvhd2::{disk_to_raw, Control};
 use serde::Serialize;
 
 use super::convert::disk_to_zvhd2;
+use super::endpoint::is_block_device;
 use super::findings;
 use super::guard::output_allowed;
 use super::inspect::inspection;
@@ -194,12 +195,6 @@ const RAW_UPLOAD_ONLY: [Code; 3] = [
 
 /// Findings about the input's format that a conversion makes moot.
 const CONVERTED_AWAY: [Code; 1] = [Code::ImageFormatConvert];
-
-/// Whether `path` is a block device (`/dev/sdb`, an LVM volume).
-fn is_block_device(path: &Path) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    fs::metadata(path).is_ok_and(|m| m.file_type().is_block_device())
-}
 
 /// What `prepare --json` prints when it writes nothing.
 #[derive(Serialize)]
