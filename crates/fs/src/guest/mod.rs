@@ -1,0 +1,282 @@
+//! The guest's view of a disk: its volumes, its root file system, its
+//! `/etc/fstab` applied, and paths resolved as the booted guest would.
+//!
+//! - Volumes ([`inventory`]): every partition and logical volume with the
+//!   guest's device names, the file system (or swap) with its label and
+//!   UUID, PARTUUID and PARTLABEL; volumes that cannot be read are kept
+//!   with the reason.
+//! - Root ([`root`]): the file system holding `/etc/fstab` and an init
+//!   (Linux; Btrfs: the default subvolume, else any) or
+//!   `/Windows/System32/config/SYSTEM` (Windows). Every candidate is kept,
+//!   the first in volume order is used, the others are reported.
+//! - Mounts ([`fstab`], [`mounts`]): the root's fstab parsed and matched
+//!   against the volumes; each mount says how its source was matched and
+//!   each entry not mounted says why.
+//! - Paths ([`resolve`]): resolved component by component across mount
+//!   points, symbolic links followed inside the guest (never above `/`),
+//!   at most 40 links, 4096 bytes and 256 components.
+//!
+//! The disk is taken to be the guest's first disk, `/dev/vda`; kernel
+//! names of the first disk of other buses (`/dev/sda2`, `/dev/xvda2`,
+//! `/dev/nvme0n1p2`) in fstab are taken as the same partitions.
+
+pub mod fstab;
+pub mod inventory;
+pub mod mounts;
+pub mod resolve;
+pub mod root;
+
+use std::sync::Arc;
+
+use imsprep_disk::Disk;
+
+use crate::error::FsError;
+use crate::filesystem::{DirEntry, FileKind, Metadata};
+use inventory::GuestVolume;
+use mounts::{Mount, NotMounted};
+use resolve::{in_guest, MountTable, Mounted};
+use root::RootCandidate;
+
+pub use inventory::Content;
+pub use root::OsFamily;
+
+/// The device name the guest gives the disk.
+pub const DISK_NAME: &str = "/dev/vda";
+
+/// The guest's `/etc/fstab` is read up to this size.
+pub const MAX_FSTAB: u64 = 1 << 20;
+
+/// One disk as its guest sees it. Cheap to clone; shared between threads.
+#[derive(Debug, Clone)]
+pub struct Guest {
+    volumes: Arc<Vec<GuestVolume>>,
+    roots: Arc<Vec<RootCandidate>>,
+    mounts: Vec<Mount>,
+    not_mounted: Vec<NotMounted>,
+    table: MountTable,
+}
+
+impl Guest {
+    /// Reads the volumes of `disk`, finds the root and applies its fstab.
+    /// Only a failure to read the disk is an error: a disk with no root
+    /// gives a guest with no mounts (paths then fail, volumes are listed).
+    pub fn open(disk: Arc<dyn Disk>) -> Result<Guest, FsError> {
+        let volumes = inventory::inventory(disk, DISK_NAME)?;
+        let roots = root::find_roots(&volumes);
+        let guest = Guest {
+            volumes: Arc::new(volumes),
+            roots: Arc::new(roots),
+            mounts: Vec::new(),
+            not_mounted: Vec::new(),
+            table: MountTable::default(),
+        };
+        let Some(first) = guest.roots.first() else {
+            return Ok(guest);
+        };
+        let root_mount = Mount {
+            mount_point: b"/".to_vec(),
+            device: first.device.clone(),
+            subvolume: first.subvolume.clone(),
+            line: None,
+            source: String::new(),
+            options: Vec::new(),
+            evidence: format!("root: {} on {}", first.evidence, first.device),
+            fs: Arc::clone(&first.fs),
+        };
+        let applied = if first.os == OsFamily::Linux {
+            let read = guest
+                .with_mounts(vec![root_mount.clone()])
+                .read_file(b"/etc/fstab", MAX_FSTAB);
+            let parsed = match read {
+                Ok(text) => fstab::parse(&text),
+                // A damaged fstab leaves the root alone mounted, and says so.
+                Err(e) if e.is_bad_image() => fstab::Fstab {
+                    entries: Vec::new(),
+                    problems: vec![fstab::FstabProblem {
+                        line: 0,
+                        text: "/etc/fstab".to_owned(),
+                        reason: format!("cannot be read: {e}"),
+                    }],
+                },
+                Err(e) => return Err(e),
+            };
+            mounts::apply(
+                &guest.volumes,
+                root_mount,
+                &parsed.entries,
+                &parsed.problems,
+            )
+        } else {
+            mounts::apply(&guest.volumes, root_mount, &[], &[])
+        };
+        Ok(guest.with_mounts_and(applied.mounts, applied.not_mounted))
+    }
+
+    fn with_mounts(&self, mounts: Vec<Mount>) -> Guest {
+        self.with_mounts_and(mounts, Vec::new())
+    }
+
+    fn with_mounts_and(&self, mounts: Vec<Mount>, not_mounted: Vec<NotMounted>) -> Guest {
+        let table = MountTable::new(
+            mounts
+                .iter()
+                .map(|m| Mounted {
+                    at: m
+                        .mount_point
+                        .split(|&b| b == b'/')
+                        .filter(|p| !p.is_empty())
+                        .map(<[u8]>::to_vec)
+                        .collect(),
+                    device: m.device.clone(),
+                    fs: Arc::clone(&m.fs),
+                })
+                .collect(),
+        );
+        Guest {
+            volumes: Arc::clone(&self.volumes),
+            roots: Arc::clone(&self.roots),
+            mounts,
+            not_mounted,
+            table,
+        }
+    }
+
+    /// A view of one file system alone, mounted at `/`: `spec` is a
+    /// device name or alias, `UUID=`, `LABEL=`, `PARTUUID=` or
+    /// `PARTLABEL=`. Links resolve inside that file system.
+    pub fn only(&self, spec: &str) -> Result<Guest, FsError> {
+        let not_found = |reason: String| FsError::InvalidPath {
+            volume: "guest".to_owned(),
+            path: spec.as_bytes().to_vec(),
+            problem: reason,
+        };
+        let (i, evidence) = mounts::find_source(&self.volumes, spec).map_err(not_found)?;
+        let v = &self.volumes[i];
+        let fs = match &v.content {
+            Content::FileSystem(fs) => Arc::clone(fs),
+            Content::Unread { reason, .. } => {
+                return Err(not_found(format!("{} is not read: {reason}", v.name)))
+            }
+            Content::Swap => return Err(not_found(format!("{} holds swap", v.name))),
+            Content::Nothing => {
+                return Err(not_found(format!("{} holds no known file system", v.name)))
+            }
+        };
+        Ok(self.with_mounts(vec![Mount {
+            mount_point: b"/".to_vec(),
+            device: v.name.clone(),
+            subvolume: None,
+            line: None,
+            source: spec.to_owned(),
+            options: Vec::new(),
+            evidence,
+            fs,
+        }]))
+    }
+
+    /// Every volume of the disk, partitions then logical volumes, then
+    /// those not read.
+    pub fn volumes(&self) -> &[GuestVolume] {
+        &self.volumes
+    }
+
+    /// The root in use, when one was found.
+    pub fn root(&self) -> Option<&RootCandidate> {
+        self.roots.first()
+    }
+
+    /// Every root candidate; the first is [`Guest::root`], the others are
+    /// further systems on the disk.
+    pub fn root_candidates(&self) -> &[RootCandidate] {
+        &self.roots
+    }
+
+    /// The mounts, `/` first, then in fstab order.
+    pub fn mounts(&self) -> &[Mount] {
+        &self.mounts
+    }
+
+    /// The fstab entries not mounted, with the reason.
+    pub fn not_mounted(&self) -> &[NotMounted] {
+        &self.not_mounted
+    }
+
+    /// Where the guest mounts the volume called `device`, if it does.
+    pub fn mount_points_of(&self, device: &str) -> Vec<&Mount> {
+        self.mounts.iter().filter(|m| m.device == device).collect()
+    }
+
+    /// The object at `path`, through a final link (`stat`).
+    pub fn metadata(&self, path: &[u8]) -> Result<Metadata, FsError> {
+        self.table.metadata(path, true)
+    }
+
+    /// The object at `path` itself (`lstat`).
+    pub fn symlink_metadata(&self, path: &[u8]) -> Result<Metadata, FsError> {
+        self.table.metadata(path, false)
+    }
+
+    /// The entries of the directory at `path` (through links).
+    pub fn read_dir(&self, path: &[u8]) -> Result<Vec<DirEntry>, FsError> {
+        let at = self.table.resolve(path, true)?;
+        at.mount.fs.read_dir(&at.fs_path).map_err(|e| match e {
+            FsError::WrongKind { volume, fs, .. } => FsError::NotADirectory {
+                volume,
+                fs,
+                path: at.guest_path.clone(),
+            },
+            e => in_guest(e, &at.guest_path),
+        })
+    }
+
+    /// The target of the link at `path`, as stored.
+    pub fn read_link(&self, path: &[u8]) -> Result<Vec<u8>, FsError> {
+        let at = self.table.resolve(path, false)?;
+        at.mount
+            .fs
+            .read_link(&at.fs_path)
+            .map_err(|e| in_guest(e, &at.guest_path))
+    }
+
+    /// The first `limit` bytes of the file at `path` (through links).
+    pub fn read_file(&self, path: &[u8], limit: u64) -> Result<Vec<u8>, FsError> {
+        let at = self.table.resolve(path, true)?;
+        at.mount
+            .fs
+            .read_file(&at.fs_path, limit)
+            .map_err(|e| in_guest(e, &at.guest_path))
+    }
+
+    /// Reads the file at `path` (through links) from `offset` into `buf`;
+    /// returns the bytes read (0 at the end).
+    pub fn read_at(&self, path: &[u8], offset: u64, buf: &mut [u8]) -> Result<usize, FsError> {
+        let at = self.table.resolve(path, true)?;
+        at.mount
+            .fs
+            .read_at(&at.fs_path, offset, buf)
+            .map_err(|e| in_guest(e, &at.guest_path))
+    }
+
+    /// Whether `path` names something (through links): `Ok(false)` when
+    /// it, or a directory on the way, is missing; an error for a damaged
+    /// structure or a link loop.
+    pub fn exists(&self, path: &[u8]) -> Result<bool, FsError> {
+        match self.metadata(path) {
+            Ok(_) => Ok(true),
+            Err(FsError::NotFound { .. } | FsError::NotADirectory { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The path `path` resolves to (through links), the device holding
+    /// it and the path inside that file system.
+    pub fn locate(&self, path: &[u8]) -> Result<(Vec<u8>, String, Vec<u8>), FsError> {
+        let at = self.table.resolve(path, true)?;
+        Ok((at.guest_path, at.mount.device.clone(), at.fs_path))
+    }
+
+    /// Whether the object at `path` (through links) is a directory.
+    pub fn is_dir(&self, path: &[u8]) -> Result<bool, FsError> {
+        Ok(self.metadata(path)?.kind == FileKind::Dir)
+    }
+}
