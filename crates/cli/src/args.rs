@@ -49,6 +49,12 @@ pub enum Command {
     Prepare(PrepareArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// List the volumes and file systems of an image and where the guest mounts them.
+    Fs(FsArgs),
+    /// List a directory of the guest (or of one file system), like `ls`.
+    Ls(LsArgs),
+    /// Write a file of the guest (or of one file system) to standard output.
+    Cat(CatArgs),
 }
 
 /// Where the image is going, as far as the image checks care.
@@ -259,6 +265,52 @@ pub struct PrepareArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `imsprep fs`.
+#[derive(Debug, Args)]
+pub struct FsArgs {
+    /// The disk image: a RAW file, a block device, or another format imsprep reads.
+    pub image: PathBuf,
+    /// Print the volumes, root and mounts as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `imsprep ls`.
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// The disk image: a RAW file, a block device, or another format imsprep reads.
+    pub image: PathBuf,
+    /// The path inside the guest, e.g. /etc (symbolic links resolve inside the guest).
+    #[arg(default_value = "/")]
+    pub path: String,
+    /// Long listing: type, mode, owner, size, modification time, link target.
+    #[arg(long, short)]
+    pub long: bool,
+    /// List subdirectories recursively (symbolic links to directories are not entered).
+    #[arg(long, short = 'R')]
+    pub recursive: bool,
+    /// Read one file system directly instead of the guest's tree: a device (/dev/vda1),
+    /// UUID=..., LABEL=..., PARTUUID=... or PARTLABEL=...; paths start at its root.
+    #[arg(long = "fs", value_name = "DEVICE")]
+    pub filesystem: Option<String>,
+    /// Print a JSON array of entries.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `imsprep cat`.
+#[derive(Debug, Args)]
+pub struct CatArgs {
+    /// The disk image: a RAW file, a block device, or another format imsprep reads.
+    pub image: PathBuf,
+    /// The file's path inside the guest (symbolic links resolve inside the guest).
+    pub path: String,
+    /// Read one file system directly instead of the guest's tree: a device (/dev/vda1),
+    /// UUID=..., LABEL=..., PARTUUID=... or PARTLABEL=...; paths start at its root.
+    #[arg(long = "fs", value_name = "DEVICE")]
+    pub filesystem: Option<String>,
 }
 
 /// `imsprep completions`.

@@ -2,13 +2,16 @@
 //! it found, leaving printing of errors and exit codes to `main`.
 
 mod bitmap;
+mod cat;
 mod completions;
 mod convert;
 mod endpoint;
 mod findings;
+mod fs;
 mod guard;
 mod inspect;
 mod lint;
+mod ls;
 mod map;
 mod prepare;
 mod request;
@@ -34,5 +37,8 @@ pub fn run(command: Command, session: &Session) -> anyhow::Result<Outcome> {
         Command::Lint(args) => lint::run(args),
         Command::Prepare(args) => prepare::run(args, session),
         Command::Completions(args) => completions::run(args),
+        Command::Fs(args) => fs::run(args),
+        Command::Ls(args) => ls::run(args),
+        Command::Cat(args) => cat::run(args),
     }
 }
