@@ -98,6 +98,20 @@ fn linux_tree(root: &Path, fstab: &str) {
     link(root, "self", "self");
     link(root, "bootcfg", "/boot/grub/grub.cfg");
     link(root, "dangling", "/nowhere");
+    // Each target is short enough; expanded together they pass 4096 bytes.
+    // (Links of small ext4 file systems hold less than a 1 KiB block.)
+    for i in 1..=5 {
+        let next = if i == 5 {
+            "etc".to_owned()
+        } else {
+            format!("grow{}", i + 1)
+        };
+        link(
+            root,
+            &format!("grow{i}"),
+            &format!("/{next}/{}", "q/".repeat(440)),
+        );
+    }
     for d in ["boot", "home", "srv/my data", "tmp", "mnt/nfs", "opt"] {
         std::fs::create_dir_all(root.join(d)).unwrap();
     }
@@ -348,6 +362,8 @@ fn gpt_volumes_root_and_fstab() {
     assert!(!g.exists(b"/dangling").unwrap());
     assert!(g.exists(b"/lib").unwrap());
     assert!(g.exists(b"/loop-a").is_err());
+    let e = g.metadata(b"/grow1").unwrap_err();
+    assert!(e.to_string().contains("grows past 4096 bytes"), "{e}");
     let long = format!("/{}", "a/".repeat(2100));
     assert!(matches!(
         g.metadata(long.as_bytes()),
@@ -595,4 +611,55 @@ fn lvm_root_by_mapper_name_and_boot_by_kernel_name() {
         reasons[1].contains("no volume of this disk is called /dev/sdb1"),
         "{reasons:?}"
     );
+}
+
+#[test]
+fn several_systems_keep_every_candidate() {
+    for tool in ["sfdisk", "mkfs.ext4", "dd"] {
+        if !have(tool) {
+            return;
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let disk = dir.path().join("disk.img");
+    sized_file(&disk, 40 * MIB);
+    sh(&format!(
+        "printf 'label: dos\\nstart=2048, size=16M, type=7\\nstart=34816, size=16M\\n' | sfdisk -q {}",
+        disk.display()
+    ));
+    // A file system holding the Windows system hive (the rule is the
+    // path; any reader will do) before a Linux root.
+    let win = dir.path().join("win-src");
+    write(&win, "Windows/System32/config/SYSTEM", "regf");
+    let linux = dir.path().join("linux-src");
+    linux_tree(&linux, "/dev/vda2 / ext4 defaults 0 1\n");
+    let win_img = mkfs_ext4(dir.path(), &win, "win.img", 16, &[]);
+    let linux_img = mkfs_ext4(dir.path(), &linux, "linux.img", 16, &[]);
+    dd(&win_img, &disk, MIB);
+    dd(&linux_img, &disk, 17 * MIB);
+    let g = open(&disk);
+    let found: Vec<(&str, OsFamily)> = g
+        .root_candidates()
+        .iter()
+        .map(|r| (r.device.as_str(), r.os))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("/dev/vda1", OsFamily::Windows),
+            ("/dev/vda2", OsFamily::Linux)
+        ]
+    );
+    let root = g.root().unwrap();
+    assert_eq!(root.device, "/dev/vda1");
+    assert!(root.evidence.contains("System32/config/SYSTEM"));
+    // The chosen root has no fstab: it alone is mounted.
+    assert_eq!(g.mounts().len(), 1);
+    assert_eq!(
+        g.read_file(b"/Windows/System32/config/SYSTEM", 10).unwrap(),
+        b"regf"
+    );
+    // The other system is still readable on its own.
+    let other = g.only("/dev/vda2").unwrap();
+    assert_eq!(text(&other, "/usr/bin/editor"), "vim\n");
 }

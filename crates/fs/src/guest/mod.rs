@@ -151,7 +151,10 @@ impl Guest {
             problem: reason,
         };
         let (i, evidence) = mounts::find_source(&self.volumes, spec).map_err(not_found)?;
-        let v = &self.volumes[i];
+        let v = self
+            .volumes
+            .get(i)
+            .ok_or_else(|| not_found("volume index out of range".to_owned()))?;
         let fs = match &v.content {
             Content::FileSystem(fs) => Arc::clone(fs),
             Content::Unread { reason, .. } => {

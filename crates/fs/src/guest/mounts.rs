@@ -145,19 +145,14 @@ pub fn find_source(volumes: &[GuestVolume], source: &str) -> Result<(usize, Stri
         let hits: Vec<usize> = (0..volumes.len())
             .filter(|&i| volumes.get(i).is_some_and(test))
             .collect();
+        let name = |i: usize| volumes.get(i).map_or("?", |v| v.name.as_str());
         match hits.as_slice() {
-            [one] => Ok((
-                *one,
-                format!("{what} {value} is that of {}", volumes[*one].name),
-            )),
+            [one] => Ok((*one, format!("{what} {value} is that of {}", name(*one)))),
             [] => Err(format!("no volume of this disk has {what} {value}")),
             many => Err(format!(
                 "{} volumes have {what} {value} ({}); the guest would pick one at random",
                 many.len(),
-                many.iter()
-                    .map(|&i| volumes[i].name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                many.iter().map(|&i| name(i)).collect::<Vec<_>>().join(", ")
             )),
         }
     };
@@ -337,7 +332,7 @@ pub fn apply(
                 .collect::<Vec<_>>(),
         );
         let resolved = find_source(volumes, &entry.source).and_then(|(i, evidence)| {
-            let v = &volumes[i];
+            let v = volumes.get(i).ok_or("volume index out of range")?;
             let (fs, subvolume) = file_system_of(v, entry)?;
             let mut evidence = format!("fstab line {}: {evidence}", entry.line);
             let kind = fs.info().kind.fstab_type();

@@ -57,13 +57,17 @@ pub fn join(parts: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-/// Splits a path into its components, in reverse order, for a stack.
-fn push_reversed(stack: &mut Vec<Vec<u8>>, path: &[u8]) {
+/// Splits a path into its components, in reverse order, onto a stack;
+/// returns the bytes pushed (each component and its `/`).
+fn push_reversed(stack: &mut Vec<Vec<u8>>, path: &[u8]) -> usize {
+    let mut bytes = 0;
     for part in path.split(|&b| b == b'/').rev() {
         if !part.is_empty() && part != b"." {
+            bytes += part.len() + 1;
             stack.push(part.to_vec());
         }
     }
+    bytes
 }
 
 /// The mounts of one guest, longest match first when looked up.
@@ -127,8 +131,9 @@ impl MountTable {
             return Err(Self::no_root(path));
         }
         let mut pending: Vec<Vec<u8>> = Vec::new();
-        push_reversed(&mut pending, path);
-        let mut pending_bytes = path.len();
+        // Bytes of what is left to resolve, kept within MAX_PATH as links
+        // are expanded.
+        let mut pending_bytes = push_reversed(&mut pending, path);
         let mut cur: Vec<Vec<u8>> = Vec::new();
         let mut links = 0u32;
         while let Some(part) = pending.pop() {
@@ -169,25 +174,24 @@ impl MountTable {
                         .fs
                         .read_link(&fs_path)
                         .map_err(|e| in_guest(e, &join(&cur)))?;
-                    pending_bytes = pending_bytes.saturating_add(target.len() + 1);
-                    if pending_bytes > MAX_PATH {
-                        return Err(invalid(
-                            "grows past 4096 bytes as its symbolic links are expanded",
-                        ));
-                    }
-                    if target.is_empty() || target.contains(&0) {
+                    if target.is_empty() || target.len() > MAX_PATH || target.contains(&0) {
                         return Err(FsError::malformed(
                             &mount.device,
                             mount.fs.info().kind.name(),
                             format!("symbolic link {}", crate::error::show(&join(&cur))),
-                            "the target is empty or holds a NUL byte",
+                            "the target is empty, longer than 4096 bytes or holds a NUL byte",
                         ));
                     }
                     cur.pop();
                     if target.first() == Some(&b'/') {
                         cur.clear();
                     }
-                    push_reversed(&mut pending, &target);
+                    pending_bytes += push_reversed(&mut pending, &target);
+                    if pending_bytes > MAX_PATH {
+                        return Err(invalid(
+                            "grows past 4096 bytes as its symbolic links are expanded",
+                        ));
+                    }
                 }
                 FileKind::Dir => {}
                 _ if last => {}
