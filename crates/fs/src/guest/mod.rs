@@ -25,6 +25,8 @@ pub mod inventory;
 pub mod mounts;
 pub mod resolve;
 pub mod root;
+#[cfg(test)]
+mod testfs;
 
 use std::sync::Arc;
 
@@ -61,7 +63,11 @@ impl Guest {
     /// Only a failure to read the disk is an error: a disk with no root
     /// gives a guest with no mounts (paths then fail, volumes are listed).
     pub fn open(disk: Arc<dyn Disk>) -> Result<Guest, FsError> {
-        let volumes = inventory::inventory(disk, DISK_NAME)?;
+        Self::assemble(inventory::inventory(disk, DISK_NAME)?)
+    }
+
+    /// The guest on `volumes`: its root found, its fstab applied.
+    fn assemble(volumes: Vec<GuestVolume>) -> Result<Guest, FsError> {
         let roots = root::find_roots(&volumes);
         let guest = Guest {
             volumes: Arc::new(volumes),
@@ -244,6 +250,22 @@ impl Guest {
     /// The first `limit` bytes of the file at `path` (through links).
     pub fn read_file(&self, path: &[u8], limit: u64) -> Result<Vec<u8>, FsError> {
         let at = self.table.resolve(path, true)?;
+        // A directory's size is not content: refuse it before reading.
+        let kind = at
+            .mount
+            .fs
+            .metadata(&at.fs_path)
+            .map_err(|e| in_guest(e, &at.guest_path))?
+            .kind;
+        if kind != FileKind::File {
+            return Err(FsError::wrong_kind(
+                &at.mount.device,
+                at.mount.fs.info().kind.name(),
+                &at.guest_path,
+                "regular file",
+                kind,
+            ));
+        }
         at.mount
             .fs
             .read_file(&at.fs_path, limit)
@@ -281,5 +303,210 @@ impl Guest {
     /// Whether the object at `path` (through links) is a directory.
     pub fn is_dir(&self, path: &[u8]) -> Result<bool, FsError> {
         Ok(self.metadata(path)?.kind == FileKind::Dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testfs::MemFs;
+    use super::*;
+    use crate::volumes::Origin;
+
+    fn volume(index: u32, uuid: &str, label: Option<&str>, items: &[(&str, &str)]) -> GuestVolume {
+        let name = format!("/dev/vda{index}");
+        GuestVolume {
+            name: name.clone(),
+            aliases: Vec::new(),
+            origin: Some(Origin::Partition { index }),
+            size: 1 << 20,
+            partuuid: Some(format!("1a2b3c4d-{index:02x}")),
+            partlabel: None,
+            label: label.map(str::to_owned),
+            uuid: Some(uuid.to_owned()),
+            content: Content::FileSystem(Arc::new(MemFs::new(&name, uuid, items))),
+            btrfs: None,
+        }
+    }
+
+    fn root(fstab: &str, more: &[(&str, &str)]) -> GuestVolume {
+        let mut items = vec![("/etc/fstab", fstab), ("/bin/sh", "sh")];
+        items.extend_from_slice(more);
+        volume(
+            1,
+            "11111111-0000-4000-8000-000000000001",
+            Some("root"),
+            &items,
+        )
+    }
+
+    fn read(g: &Guest, path: &str) -> String {
+        String::from_utf8(g.read_file(path.as_bytes(), 100).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn nested_mounts_longest_prefix_and_dotdot_across_them() {
+        let fstab = "/dev/vda1 / ext4 defaults 0 0\n\
+            UUID=22222222-0000-4000-8000-00000000000A /var ext4 defaults\n\
+            PARTUUID=1A2B3C4D-03 /var/log ext4 defaults\n\
+            LABEL=my\\040logs /ignored/../x ext4 defaults\n\
+            /dev/disk/by-label/my\\x20logs /srv ext4 noauto\n";
+        let g = Guest::assemble(vec![
+            root(
+                fstab,
+                &[
+                    ("/var/", "/"),
+                    ("/link-to-log", "-> var/log/../log/app.log"),
+                ],
+            ),
+            volume(
+                2,
+                "22222222-0000-4000-8000-00000000000a",
+                None,
+                &[("/lib/state", "var state"), ("/log/", "/")],
+            ),
+            volume(
+                3,
+                "33333333-0000-4000-8000-000000000003",
+                Some("my logs"),
+                &[("/app.log", "app"), ("/up", "-> ../lib/state")],
+            ),
+        ])
+        .unwrap();
+        let points: Vec<&[u8]> = g
+            .mounts()
+            .iter()
+            .map(|m| m.mount_point.as_slice())
+            .collect();
+        assert_eq!(points, [&b"/"[..], b"/var", b"/var/log"]);
+        assert!(g.mounts()[0].evidence.contains("device name /dev/vda1"));
+        assert_eq!(read(&g, "/var/log/app.log"), "app");
+        assert_eq!(read(&g, "/var/lib/state"), "var state");
+        // `..` from the /var/log mount's root is /var, on another file system.
+        assert_eq!(read(&g, "/var/log/../lib/state"), "var state");
+        assert_eq!(read(&g, "/var/log/up"), "var state");
+        assert_eq!(read(&g, "/link-to-log"), "app");
+        assert_eq!(g.locate(b"/var/log/app.log").unwrap().1, "/dev/vda3");
+        let reasons: Vec<&str> = g.not_mounted().iter().map(|n| n.reason.as_str()).collect();
+        assert_eq!(
+            reasons,
+            [
+                "the mount point holds '..'",
+                "noauto: the guest does not mount it at boot"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_root_line_naming_another_volume_and_hidden_mounts() {
+        let fstab = "/dev/vda2 / ext4 defaults\n/dev/vda2 /data ext4 defaults\n/dev/vda3 /data/ ext4 defaults\n";
+        let g = Guest::assemble(vec![
+            root(fstab, &[]),
+            volume(
+                2,
+                "22222222-0000-4000-8000-000000000002",
+                None,
+                &[("/two", "2")],
+            ),
+            volume(
+                3,
+                "33333333-0000-4000-8000-000000000003",
+                None,
+                &[("/three", "3")],
+            ),
+        ])
+        .unwrap();
+        assert_eq!(g.mounts().len(), 2);
+        assert_eq!(g.mounts()[0].device, "/dev/vda1");
+        assert_eq!(read(&g, "/data/three"), "3");
+        let n = g.not_mounted();
+        assert_eq!(n.len(), 2);
+        assert!(
+            n[0].reason
+                .contains("names /dev/vda2 but the root read is /dev/vda1"),
+            "{n:?}"
+        );
+        assert!(
+            n[1].reason.contains("hidden by the mount on fstab line 3"),
+            "{n:?}"
+        );
+    }
+
+    #[test]
+    fn sources_by_every_name() {
+        let vols = vec![
+            root("", &[]),
+            volume(2, "abcdef00-0000-4000-8000-000000000002", Some("dup"), &[]),
+            volume(3, "abcdef00-0000-4000-8000-000000000003", Some("dup"), &[]),
+        ];
+        let find = |s: &str| mounts::find_source(&vols, s).map(|(i, _)| i);
+        assert_eq!(find("UUID=\"ABCDEF00-0000-4000-8000-000000000002\""), Ok(1));
+        assert_eq!(
+            find("/dev/disk/by-uuid/abcdef00-0000-4000-8000-000000000003"),
+            Ok(2)
+        );
+        assert_eq!(find("PARTUUID=1a2b3c4d-02"), Ok(1));
+        assert_eq!(find("/dev/disk/by-partuuid/1a2b3c4d-03"), Ok(2));
+        assert_eq!(find("LABEL=root"), Ok(0));
+        for name in [
+            "/dev/sda2",
+            "/dev/vda2",
+            "/dev/hda2",
+            "/dev/xvda2",
+            "/dev/nvme0n1p2",
+        ] {
+            assert_eq!(find(name), Ok(1), "{name}");
+        }
+        assert!(find("LABEL=dup")
+            .unwrap_err()
+            .contains("2 volumes have LABEL dup"));
+        assert!(find("/dev/sdb2")
+            .unwrap_err()
+            .contains("no volume of this disk is called"));
+        assert!(find("/dev/sda9").unwrap_err().contains("no such partition"));
+        assert!(find("/dev/sdaa1").is_err());
+        assert!(find("/dev/nvme0n1p0").is_err());
+        assert!(find("rubbish").unwrap_err().contains("not a device"));
+    }
+
+    #[test]
+    fn hostile_fstab_and_links() {
+        let garbage: String = (0..5000)
+            .map(|i| if i % 7 == 0 { '\n' } else { '\\' })
+            .collect();
+        let g = Guest::assemble(vec![root(
+            &garbage,
+            &[("/a", "-> /a/../a"), ("/nul", "-> "), ("/dir/", "/")],
+        )])
+        .unwrap();
+        assert_eq!(g.mounts().len(), 1);
+        assert!(!g.not_mounted().is_empty());
+        assert!(matches!(
+            g.metadata(b"/a"),
+            Err(FsError::LimitExceeded { .. })
+        ));
+        assert!(matches!(
+            g.metadata(b"/nul"),
+            Err(FsError::Malformed { .. })
+        ));
+        assert!(matches!(
+            g.read_file(b"/dir", 10),
+            Err(FsError::WrongKind { .. })
+        ));
+        assert!(matches!(
+            g.read_dir(b"/etc/fstab"),
+            Err(FsError::NotADirectory { .. })
+        ));
+        let deep = format!("/{}", "dir/".repeat(300));
+        assert!(g.metadata(deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn no_root_no_mounts() {
+        let g = Guest::assemble(vec![volume(1, "u", None, &[("/x", "x")])]).unwrap();
+        assert!(g.root().is_none());
+        assert!(g.mounts().is_empty());
+        let e = g.metadata(b"/x").unwrap_err().to_string();
+        assert!(e.contains("no root file system"), "{e}");
+        assert_eq!(read(&g.only("/dev/vda1").unwrap(), "/x"), "x");
     }
 }
