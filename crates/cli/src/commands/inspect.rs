@@ -7,11 +7,13 @@ use imsprep_ims::{check_image, has_errors, smallest_min_disk, Finding, ImageFact
 use imsprep_probe::{DiskLayout, FormatDetail, PartitionTable, Report};
 use serde::Serialize;
 
+use super::endpoint::{open_input, Input};
 use super::findings;
 use super::target::intent;
 use crate::args::InspectArgs;
 use crate::exit::Outcome;
 use crate::output::{human_size, print_json};
+use crate::progress::Session;
 
 /// The document `inspect --json` prints (described in docs/inspect.md).
 #[derive(Serialize)]
@@ -28,11 +30,23 @@ pub struct Inspection {
     pub findings: Vec<Finding>,
 }
 
-/// Probes `path` and checks the facts for `intent`.
+/// Probes `path` (a file or device) and checks the facts for `intent`.
 pub fn inspection(path: &Path, intent: &Intent) -> anyhow::Result<Inspection> {
     super::endpoint::needs_file(path, "inspect")?;
-    let report =
-        imsprep_probe::inspect(path).with_context(|| format!("inspecting {}", path.display()))?;
+    inspection_named(path, &path.display().to_string(), intent)
+}
+
+/// Probes an input opened with [`open_input`], reported under the name the
+/// user gave it (`-` is "standard input").
+pub fn input_inspection(input: &Input, intent: &Intent) -> anyhow::Result<Inspection> {
+    inspection_named(input.path(), input.shown(), intent)
+}
+
+fn inspection_named(path: &Path, shown: &str, intent: &Intent) -> anyhow::Result<Inspection> {
+    let mut report = imsprep_probe::inspect(path).with_context(|| format!("inspecting {shown}"))?;
+    if path.display().to_string() != shown {
+        report.path = shown.to_string();
+    }
     let facts = ImageFacts::from_probe(&report);
     let findings = check_image(&facts, intent);
     Ok(Inspection {
@@ -45,8 +59,9 @@ pub fn inspection(path: &Path, intent: &Intent) -> anyhow::Result<Inspection> {
 }
 
 /// Prints the inspection of one file.
-pub fn run(args: InspectArgs) -> anyhow::Result<Outcome> {
-    let inspection = inspection(&args.file, &intent(&args.target))?;
+pub fn run(args: InspectArgs, session: &Session) -> anyhow::Result<Outcome> {
+    let input = open_input(&args.file, "inspect", session.cancel_flag())?;
+    let inspection = input_inspection(&input, &intent(&args.target))?;
     if args.json {
         print_json(&inspection)?;
     } else {

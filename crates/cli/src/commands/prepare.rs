@@ -21,7 +21,7 @@ use imsprep_zvhd2::{disk_to_raw, Control};
 use serde::Serialize;
 
 use super::convert::disk_to_zvhd2;
-use super::endpoint::is_block_device;
+use super::endpoint::{is_block_device, open_input};
 use super::findings;
 use super::guard::output_allowed;
 use super::inspect::inspection;
@@ -69,18 +69,26 @@ struct PrepareReport<'a> {
 }
 
 /// Runs the whole preparation.
-pub fn run(args: PrepareArgs, session: &Session) -> anyhow::Result<Outcome> {
-    let file_name = args
-        .image
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| UsageError(format!("{} is not a file", args.image.display())))?;
+pub fn run(mut args: PrepareArgs, session: &Session) -> anyhow::Result<Outcome> {
+    // A stream is copied to a temporary file first; from then on it is read
+    // like a device (converted, or copied into the set), never referred to.
+    let input = open_input(&args.image, "prepare", session.cancel_flag())?;
+    let spooled = input.is_spooled();
+    let file_name = if spooled {
+        stream_file_name(&args.fields.name, input.path())
+    } else {
+        args.image
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| UsageError(format!("{} is not a file", args.image.display())))?
+    };
+    args.image = input.path().to_owned();
 
     // Quick checks: what the file is, and whether the request would pass.
     let target = with_fields(&args.target, &args.fields);
     let mut wanted = intent(&target);
     let probe = inspection(&args.image, &wanted)?;
-    let device = is_block_device(&args.image);
+    let device = is_block_device(&args.image) || spooled;
     let format = probe.file.format;
     let readable = imsprep_probe::disk_kind(format).is_some();
     let plan = match format {
@@ -99,7 +107,12 @@ pub fn run(args: PrepareArgs, session: &Session) -> anyhow::Result<Outcome> {
             );
         }
     }
-    let names = names(&args, &file_name, plan.unwrap_or(Plan::Zvhd2AsIs));
+    let names = names(
+        &args,
+        &file_name,
+        plan.unwrap_or(Plan::Zvhd2AsIs),
+        args.link || spooled,
+    );
     wanted.min_disk = args.min_disk;
     wanted.image_object = Some(names.image_object.clone());
     wanted.bitmap_object = names.bitmap.as_ref().map(|(object, _)| object.clone());
@@ -144,7 +157,7 @@ pub fn run(args: PrepareArgs, session: &Session) -> anyhow::Result<Outcome> {
         Plan::RawWithBitmap => prepare_raw(session, &args, &names, &mut written)?,
         Plan::ConvertToZvhd2 => prepare_conversion(session, &args, format, &names, &mut written)?,
         Plan::RawCopyWithBitmap => prepare_raw_copy(session, &args, format, &names, &mut written)?,
-        Plan::Zvhd2AsIs => prepare_zvhd2(session, &args, &names, &mut written)?,
+        Plan::Zvhd2AsIs => prepare_zvhd2(session, &args, &names, &mut written, spooled)?,
     };
     let warnings: Vec<Finding> = all.into_iter().filter(|f| !f.is_error()).collect();
     let manifest = Manifest {
@@ -181,7 +194,7 @@ pub fn run(args: PrepareArgs, session: &Session) -> anyhow::Result<Outcome> {
             manifest: &manifest,
         })?;
     } else {
-        print_summary(&args, &names, &manifest, plan, format, device);
+        print_summary(&args, &names, &manifest, plan, format, device, spooled);
     }
     Ok(Outcome::Clean)
 }
@@ -192,6 +205,23 @@ const RAW_UPLOAD_ONLY: [Code; 3] = [
     Code::ImageRawAlignment,
     Code::ImageBitmapName,
 ];
+
+/// The file name a stream stands under in the set: the image's name (white
+/// space made `-`), with the extension of what the stream holds.
+fn stream_file_name(image_name: &str, spooled: &Path) -> String {
+    let stem: String = image_name
+        .chars()
+        .map(|c| {
+            if c.is_whitespace() || c == '/' {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let zvhd2 = imsprep_probe::inspect(spooled).is_ok_and(|r| r.format == Format::Zvhd2);
+    format!("{stem}.{}", if zvhd2 { "zvhd2" } else { "raw" })
+}
 
 /// Findings about the input's format that a conversion makes moot.
 const CONVERTED_AWAY: [Code; 1] = [Code::ImageFormatConvert];
@@ -221,7 +251,9 @@ fn round_up_gib(bytes: u64) -> u64 {
     bytes.div_ceil(GIB).max(1).saturating_mul(GIB)
 }
 
-fn names(args: &PrepareArgs, file_name: &str, plan: Plan) -> Names {
+/// The names of the set; `in_set` when the image itself goes into the
+/// folder (`--link`, or a copy of a stream).
+fn names(args: &PrepareArgs, file_name: &str, plan: Plan, in_set: bool) -> Names {
     let stem = Path::new(file_name)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -240,7 +272,7 @@ fn names(args: &PrepareArgs, file_name: &str, plan: Plan) -> Names {
     let base = |object: &str| object.rsplit('/').next().unwrap_or(object).to_string();
     let image_local = match plan {
         Plan::ConvertToZvhd2 | Plan::RawCopyWithBitmap => out.join(base(&image_object)),
-        _ if args.link => out.join(base(&image_object)),
+        _ if in_set => out.join(base(&image_object)),
         _ => args.image.clone(),
     };
     let bitmap = matches!(plan, Plan::RawWithBitmap | Plan::RawCopyWithBitmap).then(|| {
@@ -295,7 +327,7 @@ fn prepare_raw(
     names: &Names,
     written: &mut Written,
 ) -> anyhow::Result<Vec<ManifestFile>> {
-    let image_path = place_image(args, names, written)?;
+    let image_path = place_image(args, names, written, false)?;
     bitmap_and_entries(session, args, names, written, &image_path)
 }
 
@@ -378,6 +410,7 @@ fn prepare_zvhd2(
     args: &PrepareArgs,
     names: &Names,
     written: &mut Written,
+    spooled: bool,
 ) -> anyhow::Result<Vec<ManifestFile>> {
     let report = deep_verify(session, &args.image, None)?;
     if !report.is_ok() {
@@ -394,7 +427,7 @@ fn prepare_zvhd2(
             problems.join("; ")
         )));
     }
-    let image_path = place_image(args, names, written)?;
+    let image_path = place_image(args, names, written, spooled)?;
     Ok(vec![checksummed(
         session,
         names,
@@ -409,13 +442,23 @@ fn place_image(
     args: &PrepareArgs,
     names: &Names,
     written: &mut Written,
+    copy: bool,
 ) -> anyhow::Result<PathBuf> {
-    if !args.link {
+    if !args.link && !copy {
         return absolute(&args.image);
     }
     let link = &names.image_local;
     if args.force && link.symlink_metadata().is_ok() {
         fs::remove_file(link).with_context(|| format!("replacing {}", link.display()))?;
+    }
+    if copy {
+        // A temporary copy of a stream: it goes when the command ends.
+        written.file(link, || {
+            fs::copy(&args.image, link)
+                .map(drop)
+                .with_context(|| format!("copying the image into {}", link.display()))
+        })?;
+        return Ok(link.clone());
     }
     written.file(link, || {
         fs::hard_link(&args.image, link).with_context(|| {
@@ -512,9 +555,12 @@ fn print_summary(
     plan: Plan,
     format: Format,
     device: bool,
+    spooled: bool,
 ) {
     println!("upload set ready in {}", names.out.display());
-    let what = if device {
+    let what = if spooled {
+        "the stream".to_string()
+    } else if device {
         "the block device".to_string()
     } else {
         format!("the {format} image")

@@ -4,9 +4,12 @@
 use std::path::Path;
 
 use anyhow::Context;
+use imsprep_disk::{Disk, OpenOptions};
+use imsprep_probe::open_disk;
 use imsprep_zvhd2::{verify, Control, VerifyOptions};
 use serde::Serialize;
 
+use super::endpoint::{open_input, Input};
 use super::{verify_bitmap, verify_manifest};
 use crate::args::VerifyArgs;
 use crate::exit::{Outcome, UsageError};
@@ -22,11 +25,11 @@ pub fn run(args: VerifyArgs, session: &Session) -> anyhow::Result<Outcome> {
         .file
         .as_deref()
         .ok_or_else(|| UsageError("name the file to verify".into()))?;
-    super::endpoint::needs_file(file, "verify")?;
+    let input = open_input(file, "verify", session.cancel_flag())?;
     if let Some(bitmap) = &args.bitmap {
-        return verify_bitmap::run(session, file, bitmap, args.json);
+        return verify_bitmap::run(session, input.path(), bitmap, args.json);
     }
-    run_zvhd2(session, file, args.against.as_deref(), args.json)
+    run_zvhd2(session, &input, args.against.as_deref(), args.json)
 }
 
 /// One problem as `verify --json` prints it.
@@ -56,7 +59,7 @@ struct Zvhd2Report {
 pub fn deep_verify(
     session: &Session,
     file: &Path,
-    against: Option<&Path>,
+    against: Option<&dyn Disk>,
 ) -> anyhow::Result<imsprep_zvhd2::Report> {
     // Progress comes in bytes of the virtual disk (orig_size). A file the
     // reader refuses gets its error from `verify` below.
@@ -73,13 +76,24 @@ pub fn deep_verify(
 /// Checks a ZVHD2 file and reports every problem found.
 fn run_zvhd2(
     session: &Session,
-    file: &Path,
+    input: &Input,
     against: Option<&Path>,
     json: bool,
 ) -> anyhow::Result<Outcome> {
-    let report = deep_verify(session, file, against)?;
+    // The disk compared with may be in any format the disk model reads.
+    let against_disk = match against {
+        Some(path) => {
+            let format = imsprep_probe::inspect(path)
+                .with_context(|| format!("inspecting {}", path.display()))?
+                .format;
+            Some(open_disk(path, format, &OpenOptions::default())?)
+        }
+        None => None,
+    };
+    let file = input.path();
+    let report = deep_verify(session, file, against_disk.as_deref())?;
     let out = Zvhd2Report {
-        file: file.display().to_string(),
+        file: input.shown().to_string(),
         against: against.map(|p| p.display().to_string()),
         sound: report.is_ok(),
         orig_size: report.footer.orig_size,
