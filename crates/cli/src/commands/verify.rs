@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use anyhow::Context;
-use imsprep_disk::{Disk, OpenOptions};
+use imsprep_disk::OpenOptions;
+use imsprep_prepare::verify_zvhd2;
 use imsprep_probe::open_disk;
-use imsprep_zvhd2::{verify, Control, VerifyOptions};
 use serde::Serialize;
 
 use super::endpoint::{open_input, Input};
@@ -54,26 +54,6 @@ struct Zvhd2Report {
     problems_omitted: u64,
 }
 
-/// Checks every structure and record of a ZVHD2 file (and every block
-/// against `against`), with a progress bar.
-pub fn deep_verify(
-    session: &Session,
-    file: &Path,
-    against: Option<&dyn Disk>,
-) -> anyhow::Result<imsprep_zvhd2::Report> {
-    // Progress comes in bytes of the virtual disk (orig_size). A file the
-    // reader refuses gets its error from `verify` below.
-    let disk = imsprep_zvhd2::Reader::open(file).map_or(0, |r| r.footer().orig_size);
-    let bar = session.bar("verifying", disk);
-    let control = Control {
-        progress: &|done| bar.set(done),
-        cancel: session.cancel_flag(),
-    };
-    verify(file, &VerifyOptions { against }, &control)
-        .with_context(|| format!("verifying {}", file.display()))
-}
-
-/// Checks a ZVHD2 file and reports every problem found.
 fn run_zvhd2(
     session: &Session,
     input: &Input,
@@ -91,7 +71,8 @@ fn run_zvhd2(
         None => None,
     };
     let file = input.path();
-    let report = deep_verify(session, file, against_disk.as_deref())?;
+    let report = verify_zvhd2(session, file, against_disk.as_deref())
+        .with_context(|| format!("verifying {}", input.shown()))?;
     let out = Zvhd2Report {
         file: input.shown().to_string(),
         against: against.map(|p| p.display().to_string()),
