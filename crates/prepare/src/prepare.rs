@@ -118,8 +118,10 @@ const RAW_UPLOAD_ONLY: [Code; 3] = [
 ];
 
 /// Findings about the input's format that writing the set's image makes
-/// moot.
-const CONVERTED_AWAY: [Code; 1] = [Code::ImageFormatConvert];
+/// moot: the format itself, and the files a chain refers to (the image
+/// written reads through them and stands alone; a chain that cannot be
+/// followed fails the conversion with the name it asked for).
+const CONVERTED_AWAY: [Code; 2] = [Code::ImageFormatConvert, Code::ImageExternalRef];
 
 /// Checks the image and the request, then writes the set. See the crate
 /// documentation.
