@@ -188,6 +188,9 @@ fn ls_and_cat_through_the_guest() {
     );
     let vim = long.lines().find(|l| l.contains("vim.basic")).unwrap();
     assert!(vim.starts_with("-rw-r--r--"), "{long}");
+    // A link to a directory: followed, or with -l shown itself.
+    assert_eq!(text(&["ls", d, "/lib"]), "systemd\n");
+    assert!(text(&["ls", "-l", d, "/lib"]).ends_with(" lib -> usr/lib\n"));
     // A file (through links) is listed as itself.
     assert_eq!(text(&["ls", d, "/usr/bin/editor"]), "editor\n");
     assert_eq!(text(&["cat", d, "/usr/bin/editor"]), "vim\n");

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use imsprep_fs::guest::{Content, Guest, OsFamily};
+use imsprep_fs::FsState;
 use serde::Serialize;
 
 use crate::args::FsArgs;
@@ -101,6 +102,16 @@ struct Report<'a> {
     not_mounted: Vec<NotMountedJson<'a>>,
 }
 
+fn state_name(state: &FsState) -> String {
+    match state {
+        FsState::Dirty => "dirty".to_owned(),
+        FsState::NeedsRecovery => "needs_recovery".to_owned(),
+        FsState::Errors => "errors".to_owned(),
+        FsState::Hibernated => "hibernated".to_owned(),
+        FsState::Other(text) => text.clone(),
+    }
+}
+
 fn os_name(os: OsFamily) -> &'static str {
     match os {
         OsFamily::Linux => "linux",
@@ -128,7 +139,7 @@ fn report(guest: &Guest) -> Report<'_> {
                 .collect(),
             state: v
                 .info()
-                .map(|i| i.state.iter().map(|s| format!("{s:?}")).collect())
+                .map(|i| i.state.iter().map(state_name).collect())
                 .unwrap_or_default(),
             not_read: match &v.content {
                 Content::Unread { what, reason } => Some(NotReadJson { what, reason }),
@@ -229,6 +240,9 @@ pub fn run(args: FsArgs) -> anyhow::Result<Outcome> {
         println!("{}", cells.join("  ").trim_end());
     }
     for v in &report.volumes {
+        if !v.state.is_empty() {
+            println!("{}: {}", v.device, v.state.join(", "));
+        }
         if !v.aliases.is_empty() {
             println!("{} is also {}", v.device, v.aliases.join(", "));
         }

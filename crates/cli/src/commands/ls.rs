@@ -238,7 +238,13 @@ pub fn run(args: LsArgs) -> anyhow::Result<Outcome> {
         listed: 0,
         broken: 0,
     };
-    if md.kind != FileKind::Dir {
+    // As `ls -l` does, a link named on the command line is shown itself
+    // with -l, and followed to the directory it names without.
+    let shown_itself = args.long
+        && guest
+            .symlink_metadata(path)
+            .is_ok_and(|m| m.kind == FileKind::Symlink);
+    if md.kind != FileKind::Dir || shown_itself {
         let lmd = guest.symlink_metadata(path).with_context(context)?;
         let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
         lister.entry(path, name, &lmd)?;
