@@ -17,6 +17,7 @@ use imsprep_fs::{FileKind, FsError};
 const MIB: u64 = 1 << 20;
 const BOOT_UUID: &str = "0b00700b-1111-4222-8333-444455556666";
 const ROOT_UUID: &str = "a0070070-1111-4222-8333-444455556666";
+const SWAP_UUID: &str = "5aa50000-1111-4222-8333-444455556666";
 
 fn have(program: &str) -> bool {
     let found = Command::new("sh")
@@ -217,7 +218,17 @@ fn gpt_disk() -> Option<GptDisk> {
     }
     let swap_img = dir.path().join("swap.img");
     sized_file(&swap_img, 8 * MIB);
-    run("mkswap", &["-q", "-L", "swp", swap_img.to_str().unwrap()]);
+    run(
+        "mkswap",
+        &[
+            "-q",
+            "-L",
+            "swp",
+            "-U",
+            SWAP_UUID,
+            swap_img.to_str().unwrap(),
+        ],
+    );
     dd(&boot_img, &disk, MIB);
     dd(&root_img, &disk, 33 * MIB);
     dd(&data_img, &disk, 81 * MIB);
@@ -245,6 +256,7 @@ fn gpt_volumes_root_and_fstab() {
     assert_eq!(vols[0].label.as_deref(), Some("boot"));
     assert_eq!(vols[2].label.as_deref(), Some("data"));
     assert_eq!(vols[3].label.as_deref(), Some("swp"));
+    assert_eq!(vols[3].uuid.as_deref(), Some(SWAP_UUID));
     assert!(matches!(vols[3].content, Content::Swap));
     assert_eq!(
         vols[3].partuuid.as_deref(),
