@@ -70,6 +70,8 @@ struct Pending {
     checksum: u8,
     /// The sequence number the next entry must carry; 0 once all are read.
     expect: u8,
+    /// Entries the name spans (the last piece's sequence number).
+    pieces: u8,
     units: [u16; MAX_LFN_ENTRIES * LFN_UNITS],
 }
 
@@ -139,8 +141,7 @@ fn long_name_piece(pending: Option<Pending>, raw: &[u8]) -> Option<Pending> {
     let seq = order & 0x1F;
     let checksum = u8_at(raw, 13);
     // Type 0 and first cluster 0 are what a long-name entry holds.
-    if seq == 0 || usize::from(seq) > MAX_LFN_ENTRIES || u8_at(raw, 12) != 0 || le16(raw, 26) != 0
-    {
+    if seq == 0 || usize::from(seq) > MAX_LFN_ENTRIES || u8_at(raw, 12) != 0 || le16(raw, 26) != 0 {
         return None;
     }
     let mut pending = if order & 0x40 != 0 {
@@ -148,6 +149,7 @@ fn long_name_piece(pending: Option<Pending>, raw: &[u8]) -> Option<Pending> {
         Pending {
             checksum,
             expect: seq,
+            pieces: seq,
             units: [0xFFFF; MAX_LFN_ENTRIES * LFN_UNITS],
         }
     } else {
@@ -178,12 +180,13 @@ fn finish(pending: Pending, short: &[u8; 11]) -> Option<String> {
     if pending.expect != 0 || pending.checksum != lfn_checksum(short) {
         return None;
     }
-    let end = pending
+    let all = pending
         .units
-        .iter()
-        .position(|&u| u == 0)
-        .unwrap_or(pending.units.len());
-    let units = pending.units.get(..end)?;
+        .get(..usize::from(pending.pieces) * LFN_UNITS)?;
+    // A NUL ends a name shorter than its pieces; one that fills them has
+    // none.
+    let end = all.iter().position(|&u| u == 0).unwrap_or(all.len());
+    let units = all.get(..end)?;
     // A name is at most 255 units; padding is 0xFFFF after the NUL.
     if units.is_empty() || units.len() > 255 || units.contains(&0xFFFF) {
         return None;

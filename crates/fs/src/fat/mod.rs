@@ -128,10 +128,9 @@ impl Fat {
                     fat.info.label = Some(label);
                 }
             }
-            Err(e) => fat
-                .info
-                .state
-                .push(FsState::Other(format!("the root directory is unreadable: {e}"))),
+            Err(e) => fat.info.state.push(FsState::Other(format!(
+                "the root directory is unreadable: {e}"
+            ))),
         }
         Ok(fat)
     }
@@ -403,8 +402,7 @@ impl FileSystem for Fat {
             })?;
             // Contiguous clusters are read at once.
             let inside = pos % cluster_size;
-            let here = (u64::from(run) * cluster_size - inside)
-                .min((len - done) as u64) as usize;
+            let here = (u64::from(run) * cluster_size - inside).min((len - done) as u64) as usize;
             let part = buf.get_mut(done..done + here).unwrap_or_default();
             self.vol
                 .read_at(self.geo.cluster_offset(cluster) + inside, part)?;

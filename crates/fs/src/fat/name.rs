@@ -101,7 +101,9 @@ fn single_upper(c: char) -> char {
 /// `C`+`S` folding, and leaves `ß` and `İ` (whose mappings are several
 /// characters) as they are, as Windows' per-character upcase table does.
 pub(super) fn fold(name: &str) -> String {
-    name.chars().map(|c| single_lower(single_upper(c))).collect()
+    name.chars()
+        .map(|c| single_lower(single_upper(c)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -127,10 +127,8 @@ impl Table {
         Ok(match self.kind {
             FsKind::Fat12 => {
                 let pos = n + n / 2;
-                let pair = u16::from_le_bytes([
-                    self.byte(cursor, pos)?,
-                    self.byte(cursor, pos + 1)?,
-                ]);
+                let pair =
+                    u16::from_le_bytes([self.byte(cursor, pos)?, self.byte(cursor, pos + 1)?]);
                 // Even clusters take the low 12 bits, odd ones the high.
                 u32::from(if n % 2 == 0 { pair & 0x0FFF } else { pair >> 4 })
             }
