@@ -310,6 +310,7 @@ fn open_fat(image: &Path) -> Result<Fat, FsError> {
 /// `e` is `Malformed` with `structure_part` in its structure and
 /// `problem_part` in its problem.
 fn malformed(e: FsError, structure_part: &str, problem_part: &str) {
+    println!("{e}");
     match &e {
         FsError::Malformed {
             structure, problem, ..
@@ -368,23 +369,32 @@ fn a_cluster_past_the_end_and_free_links() {
     set_fat_entry(&img, &l, first, 0xFFF0);
     let fs = open_fat(&img).unwrap();
     let e = fs.read_file(b"/loop.bin", u64::MAX).unwrap_err();
+    let entry = format!("the FAT entry of cluster {first}");
     malformed(
         e,
-        &format!("FAT entry of cluster {first}"),
-        "links to cluster 65520",
+        "cluster chain of file /loop.bin",
+        &format!("{entry} links to cluster 65520"),
     );
     set_fat_entry(&img, &l, first, 0);
     let e = open_fat(&img)
         .unwrap()
         .read_at(b"/loop.bin", 0, &mut [0u8; 10])
         .unwrap_err();
-    malformed(e, &format!("FAT entry of cluster {first}"), "free");
+    malformed(
+        e,
+        "cluster chain of file /loop.bin",
+        &format!("{entry} is 0 (free)"),
+    );
     set_fat_entry(&img, &l, first, 0xFFF7);
     let e = open_fat(&img)
         .unwrap()
         .read_file(b"/loop.bin", u64::MAX)
         .unwrap_err();
-    malformed(e, &format!("FAT entry of cluster {first}"), "bad cluster");
+    malformed(
+        e,
+        "cluster chain of file /loop.bin",
+        &format!("{entry} is 0xfff7 (bad"),
+    );
 
     // A directory entry whose first cluster is past the end.
     let hello = root_entry(&img, &l, b"HELLO   TXT");
@@ -418,12 +428,12 @@ fn a_size_of_4_gib_with_a_short_chain() {
     malformed(
         e,
         "cluster chain of file /hello.txt",
-        "ends after 1 clusters",
+        "needs 2097152 clusters",
     );
     let e = fs
         .read_at(b"/hello.txt", 1 << 31, &mut [0u8; 16])
         .unwrap_err();
-    malformed(e, "cluster chain of file /hello.txt", "needs");
+    malformed(e, "cluster chain of file /hello.txt", "ends after 1");
 }
 
 #[test]
@@ -498,5 +508,38 @@ fn a_cleared_clean_shutdown_bit_is_dirty() {
         assert_eq!(fs.info().state, vec![FsState::Dirty], "fat{bits}");
         // Dirty or not, it reads.
         assert_eq!(fs.read_file(b"/sub/inner.txt", 100).unwrap(), b"inner\n");
+    }
+}
+
+#[test]
+fn the_boot_sector_state_byte_is_dirty_too() {
+    for bits in ["16", "32"] {
+        let dir = tempfile::tempdir().unwrap();
+        let Some(img) = small_image(dir.path(), bits) else {
+            return;
+        };
+        // BS_Reserved1, where Linux sets bit 0 while the volume is mounted.
+        let state = if layout(&img).fat32 { 65 } else { 37 };
+        patch(&img, state, &[0x01]);
+        let fs = open_fat(&img).unwrap();
+        assert_eq!(fs.info().state, vec![FsState::Dirty], "fat{bits}");
+    }
+}
+
+#[test]
+fn the_root_label_entry_wins_over_the_boot_sector() {
+    for bits in ["16", "32"] {
+        let dir = tempfile::tempdir().unwrap();
+        let Some(img) = small_image(dir.path(), bits) else {
+            return;
+        };
+        let label_at = if layout(&img).fat32 { 71 } else { 43 };
+        assert_eq!(read_bytes(&img, label_at, 11), b"IMSPREP FAT");
+        patch(&img, label_at, b"BOOT COPY  ");
+        let fs = open_fat(&img).unwrap();
+        assert_eq!(fs.info().label.as_deref(), Some("IMSPREP FAT"));
+        if let Some(want) = blkid(&img, "LABEL") {
+            assert_eq!(want, "IMSPREP FAT");
+        }
     }
 }

@@ -171,7 +171,11 @@ impl Geometry {
         let first_data = reserved + fats * fat_size + root_sectors;
         if first_data >= total {
             return Err(bad(
-                "BPB_FATSz",
+                if fat32_layout {
+                    "BPB_FATSz32"
+                } else {
+                    "BPB_FATSz16"
+                },
                 if fat32_layout { 36 } else { 22 },
                 format!(
                     "{reserved} reserved, {fats} x {fat_size} FAT and {root_sectors} root \

@@ -4,7 +4,7 @@
 use crate::bytes::{le16, u8_at};
 use crate::FsKind;
 
-use super::name::{lfn_checksum, short_name};
+use super::name::{fold, lfn_checksum, short_name};
 
 /// Bytes of one directory entry.
 pub(super) const ENTRY_LEN: usize = 32;
@@ -32,6 +32,10 @@ pub(super) struct Entry {
     pub name: String,
     /// The 8.3 name (`BASE.EXT`), which lookups match too.
     pub short: String,
+    /// `name` case-folded, what lookups compare.
+    pub key: String,
+    /// `short` case-folded.
+    pub short_key: String,
     /// Attribute bits.
     pub attr: u8,
     /// First cluster (0 for an empty file).
@@ -120,8 +124,11 @@ pub(super) fn parse(kind: FsKind, data: &[u8], position: impl Fn(usize) -> u64) 
             0
         };
         let short_text = short_name(&short, u8_at(raw, 12));
+        let name = long.unwrap_or_else(|| short_text.clone());
         listing.entries.push(Entry {
-            name: long.unwrap_or_else(|| short_text.clone()),
+            key: fold(&name),
+            short_key: fold(&short_text),
+            name,
             short: short_text,
             attr,
             cluster: high | u32::from(le16(raw, 26)),

@@ -219,13 +219,8 @@ impl Fat {
             let entry = listing
                 .entries
                 .iter()
-                .find(|e| name::fold(&e.name) == want)
-                .or_else(|| {
-                    listing
-                        .entries
-                        .iter()
-                        .find(|e| name::fold(&e.short) == want)
-                })
+                .find(|e| e.key == want)
+                .or_else(|| listing.entries.iter().find(|e| e.short_key == want))
                 .ok_or_else(not_found)?;
             node = Node::Entry(entry.clone());
         }
@@ -247,8 +242,9 @@ impl Fat {
             return Err(self.malformed(
                 format!("cluster chain of {owner}"),
                 format!(
-                    "ends after {} clusters from cluster {}; the size {} needs {need}",
-                    chain.len, entry.cluster, entry.size
+                    "the size {} needs {need} clusters; the chain from cluster {} ends \
+                     after {}",
+                    entry.size, entry.cluster, chain.len
                 ),
             ));
         }
@@ -304,7 +300,13 @@ fn listing_bytes(listing: &Listing) -> usize {
     listing
         .entries
         .iter()
-        .map(|e| std::mem::size_of::<Entry>() + e.name.len() + e.short.len())
+        .map(|e| {
+            std::mem::size_of::<Entry>()
+                + e.name.len()
+                + e.short.len()
+                + e.key.len()
+                + e.short_key.len()
+        })
         .sum::<usize>()
         + 64
 }

@@ -158,8 +158,9 @@ impl Table {
     }
 
     /// Where the FAT entry of `cluster` leads; a free, reserved, bad or
-    /// out-of-range value inside a chain is an error.
-    fn next(&self, cursor: &mut Cursor, cluster: u32) -> Result<Link, FsError> {
+    /// out-of-range value inside a chain is an error for the chain
+    /// `structure` names.
+    fn next(&self, cursor: &mut Cursor, cluster: u32, structure: &str) -> Result<Link, FsError> {
         let raw = self.raw_entry(cursor, cluster)?;
         let (value, bad) = match self.kind {
             FsKind::Fat12 => (raw, 0xFF7),
@@ -170,15 +171,18 @@ impl Table {
         let problem = match value {
             v if v > bad => return Ok(Link::End),
             v if v >= 2 && v <= self.last_cluster => return Ok(Link::Next(v)),
-            0 => "is 0 (free) inside a chain".to_owned(),
-            1 => "is 1 (reserved) inside a chain".to_owned(),
-            v if v == bad => format!("is {v:#x} (bad cluster) inside a chain"),
+            0 => "is 0 (free)".to_owned(),
+            1 => "is 1 (reserved)".to_owned(),
+            v if v == bad => format!("is {v:#x} (bad cluster)"),
             v => format!(
                 "links to cluster {v}, past the last cluster {}",
                 self.last_cluster
             ),
         };
-        Err(self.error(format!("FAT entry of cluster {cluster}"), problem))
+        Err(self.error(
+            structure.to_owned(),
+            format!("the FAT entry of cluster {cluster} {problem}"),
+        ))
     }
 
     /// Walks the chain from `first`: keeps the first `keep` clusters as
@@ -229,7 +233,7 @@ impl Table {
                     }
                 }
             }
-            match self.next(&mut cursor, cluster)? {
+            match self.next(&mut cursor, cluster, &structure())? {
                 Link::End => break,
                 Link::Next(next) => cluster = next,
             }
@@ -247,7 +251,7 @@ impl Table {
     /// The error for a chain from `first` that goes past `limit` links:
     /// the cycle it holds when it loops, else its length.
     fn too_long(&self, first: u32, limit: u32, structure: &str) -> FsError {
-        match self.find_cycle(first) {
+        match self.find_cycle(first, structure) {
             Ok(Some((entered, from))) => self.error(
                 structure.to_owned(),
                 format!("loops: cluster {from} links back to cluster {entered}"),
@@ -266,10 +270,10 @@ impl Table {
     /// The first cluster entered twice and the cluster linking back to it,
     /// if the chain from `first` loops (Brent's algorithm: constant memory,
     /// steps bounded by the chain's length and loop).
-    fn find_cycle(&self, first: u32) -> Result<Option<(u32, u32)>, FsError> {
+    fn find_cycle(&self, first: u32, structure: &str) -> Result<Option<(u32, u32)>, FsError> {
         let mut cursor = Cursor::default();
         let mut step = |c: u32| -> Result<Option<u32>, FsError> {
-            Ok(match self.next(&mut cursor, c)? {
+            Ok(match self.next(&mut cursor, c, structure)? {
                 Link::Next(n) => Some(n),
                 Link::End => None,
             })
