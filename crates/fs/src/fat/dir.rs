@@ -1,6 +1,8 @@
 //! Directory entries: 8.3 entries and the VFAT long-name entries before
 //! them.
 
+use std::collections::HashMap;
+
 use crate::bytes::{le16, u8_at};
 use crate::FsKind;
 
@@ -32,10 +34,6 @@ pub(super) struct Entry {
     pub name: String,
     /// The 8.3 name (`BASE.EXT`), which lookups match too.
     pub short: String,
-    /// `name` case-folded, what lookups compare.
-    pub key: String,
-    /// `short` case-folded.
-    pub short_key: String,
     /// Attribute bits.
     pub attr: u8,
     /// First cluster (0 for an empty file).
@@ -66,6 +64,18 @@ pub(super) struct Listing {
     pub label: Option<[u8; 11]>,
     /// Bytes the directory occupies.
     pub bytes: u64,
+    /// Index in `entries` by case-folded name: long names (or the 8.3 name
+    /// where there is none) first, then 8.3 aliases, the first entry of a
+    /// name winning, so a lookup does not scan a big directory.
+    pub index: HashMap<String, usize>,
+}
+
+impl Listing {
+    /// The entry `name` names, ignoring case.
+    pub(super) fn find(&self, name: &str) -> Option<&Entry> {
+        let at = self.index.get(&fold(name))?;
+        self.entries.get(*at)
+    }
 }
 
 /// A long name being gathered, from its last piece (stored first) down to
@@ -126,8 +136,6 @@ pub(super) fn parse(kind: FsKind, data: &[u8], position: impl Fn(usize) -> u64) 
         let short_text = short_name(&short, u8_at(raw, 12));
         let name = long.unwrap_or_else(|| short_text.clone());
         listing.entries.push(Entry {
-            key: fold(&name),
-            short_key: fold(&short_text),
             name,
             short: short_text,
             attr,
@@ -137,6 +145,12 @@ pub(super) fn parse(kind: FsKind, data: &[u8], position: impl Fn(usize) -> u64) 
             time: le16(raw, 22),
             position: position(index * ENTRY_LEN),
         });
+    }
+    for pass in [false, true] {
+        for (at, entry) in listing.entries.iter().enumerate() {
+            let name = if pass { &entry.short } else { &entry.name };
+            listing.index.entry(fold(name)).or_insert(at);
+        }
     }
     listing
 }

@@ -215,13 +215,8 @@ impl Fat {
             }
             let listing = self.listing(&node, &here)?;
             let not_found = || FsError::not_found(self.vol.name(), self.fs(), path);
-            let want = name::fold(std::str::from_utf8(part).map_err(|_| not_found())?);
-            let entry = listing
-                .entries
-                .iter()
-                .find(|e| e.key == want)
-                .or_else(|| listing.entries.iter().find(|e| e.short_key == want))
-                .ok_or_else(not_found)?;
+            let want = std::str::from_utf8(part).map_err(|_| not_found())?;
+            let entry = listing.find(want).ok_or_else(not_found)?;
             node = Node::Entry(entry.clone());
         }
         Ok(node)
@@ -301,11 +296,8 @@ fn listing_bytes(listing: &Listing) -> usize {
         .entries
         .iter()
         .map(|e| {
-            std::mem::size_of::<Entry>()
-                + e.name.len()
-                + e.short.len()
-                + e.key.len()
-                + e.short_key.len()
+            // The entry, and its two keys in the index.
+            std::mem::size_of::<Entry>() + 2 * (e.name.len() + e.short.len()) + 64
         })
         .sum::<usize>()
         + 64

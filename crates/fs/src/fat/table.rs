@@ -97,23 +97,23 @@ impl Table {
     /// The byte at `pos` of the FAT.
     fn byte(&self, cursor: &mut Cursor, pos: u64) -> Result<u8, FsError> {
         let index = pos / CHUNK;
-        let chunk = match &cursor.chunk {
-            Some((at, chunk)) if *at == index => Arc::clone(chunk),
-            _ => {
-                let chunk = self.chunks.get_or_load(index, || {
-                    let start = index * CHUNK;
-                    let len = CHUNK.min(self.bytes.saturating_sub(start));
-                    let mut buf = vec![0u8; usize::try_from(len).unwrap_or(0)];
-                    self.vol.read_at(self.offset + start, &mut buf)?;
-                    let bytes = buf.len() + 64;
-                    Ok::<_, FsError>((buf, bytes))
-                })?;
-                cursor.chunk = Some((index, Arc::clone(&chunk)));
-                chunk
-            }
-        };
+        if !matches!(&cursor.chunk, Some((at, _)) if *at == index) {
+            let chunk = self.chunks.get_or_load(index, || {
+                let start = index * CHUNK;
+                let len = CHUNK.min(self.bytes.saturating_sub(start));
+                let mut buf = vec![0u8; usize::try_from(len).unwrap_or(0)];
+                self.vol.read_at(self.offset + start, &mut buf)?;
+                let bytes = buf.len() + 64;
+                Ok::<_, FsError>((buf, bytes))
+            })?;
+            cursor.chunk = Some((index, chunk));
+        }
         let inside = usize::try_from(pos % CHUNK).unwrap_or(usize::MAX);
-        chunk.get(inside).copied().ok_or_else(|| {
+        let byte = match &cursor.chunk {
+            Some((_, chunk)) => chunk.get(inside).copied(),
+            None => None,
+        };
+        byte.ok_or_else(|| {
             self.error(
                 format!("FAT byte {pos}"),
                 format!("past the {}-byte FAT", self.bytes),
