@@ -543,3 +543,79 @@ fn the_root_label_entry_wins_over_the_boot_sector() {
         }
     }
 }
+
+/// Reads everything under `path` (at most `budget` objects, `depth`
+/// levels: a damaged directory may name its parent), ignoring errors.
+fn walk(fs: &dyn FileSystem, path: &[u8], depth: usize, budget: &mut usize) {
+    let Ok(entries) = fs.read_dir(path) else {
+        return;
+    };
+    for entry in entries {
+        if *budget == 0 {
+            return;
+        }
+        *budget -= 1;
+        let mut child = path.to_vec();
+        if child.last() != Some(&b'/') {
+            child.push(b'/');
+        }
+        child.extend_from_slice(&entry.name);
+        let _ = fs.metadata(&child);
+        match entry.kind {
+            FileKind::Dir if depth > 0 => walk(fs, &child, depth - 1, budget),
+            _ => {
+                let _ = fs.read_file(&child, 1 << 20);
+            }
+        }
+    }
+}
+
+#[test]
+fn random_damage_never_panics() {
+    for bits in ["12", "16", "32"] {
+        if !have_tools() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        std::fs::create_dir_all(src.join("sub/deeper")).unwrap();
+        std::fs::write(src.join("A Long Name With Spaces.Text"), b"long\n").unwrap();
+        std::fs::write(src.join("hello.txt"), b"hello\n").unwrap();
+        std::fs::write(src.join("sub/deeper/data.bin"), noise(20_000, 5)).unwrap();
+        let (kib, per_cluster) = match bits {
+            "12" => (4 * 1024, "4"),
+            "16" => (20 * 1024, "4"),
+            _ => (40 * 1024, "1"),
+        };
+        let img = make_image(dir.path(), bits, kib, per_cluster, &src);
+        let good = std::fs::read(&img).unwrap();
+        let l = layout(&img);
+        // Damage the boot sector, the FAT's start and the root directory
+        // (on FAT32, the first data cluster, which holds the root), where
+        // one byte changes the most.
+        let regions = [(0u64, 512u64), (l.fat, 256), (l.root, 512)];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ bits.len() as u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..400 {
+            let mut changed = Vec::new();
+            for _ in 0..4 {
+                let (start, len) = regions[(next() % 3) as usize];
+                let at = start + next() % len;
+                patch(&img, at, &[next() as u8]);
+                changed.push(at);
+            }
+            if let Ok(fs) = open_fat(&img) {
+                let mut budget = 2000;
+                walk(&fs, b"/", 6, &mut budget);
+            }
+            for at in changed.into_iter().rev() {
+                patch(&img, at, &good[at as usize..at as usize + 1]);
+            }
+        }
+    }
+}
