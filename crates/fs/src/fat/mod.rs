@@ -15,7 +15,7 @@
 //! (sequence numbers and the 8.3 checksum checked; a broken sequence falls
 //! back to the 8.3 name), the volume label (the root's label entry, as
 //! Windows and blkid prefer, else the boot sector's), the serial number
-//! and the clean-shutdown bit of FAT[1].
+//! and the clean-shutdown bit of FAT\[1\].
 //!
 //! Shown: long names where present; lookups ignore case as Windows and
 //! UEFI firmware do (simple Unicode case folding of the long name, and the
@@ -25,13 +25,22 @@
 //! which has no cluster, gets `2^40` plus its entry's position / 32). Times
 //! are local times with no zone, reported as if UTC.
 //!
-//! Reported: [`crate::FsState::Dirty`] when FAT[1]'s clean-shutdown bit is
+//! Reported: [`crate::FsState::Dirty`] when FAT\[1\]'s clean-shutdown bit is
 //! clear (FAT16 bit 15, FAT32 bit 27; Windows clears it while mounted) or
 //! the boot sector's state byte has its dirty bit set (Linux sets it while
 //! mounted). FSInfo free-cluster hints are not read.
 //!
 //! Refused: FAT32 versions other than 0.0, and any structure that cannot
-//! be right. exFAT is another file system, recognised elsewhere.
+//! be right: a BPB value out of its range or past the volume, a chain that
+//! loops or leaves the volume, a file whose chain is shorter than its size
+//! needs (clusters past its size are ignored, as fsck.fat would trim them),
+//! a directory past 2 MiB. exFAT is another file system, recognised
+//! elsewhere.
+//!
+//! Files are read through their chain kept as runs of contiguous clusters
+//! in a bounded cache: sequential reads of a large file walk its chain
+//! once, and contiguous clusters are read in one request. FAT sectors and
+//! directory listings are cached the same way.
 //!
 //! Written here rather than with the `fatfs` crate: it needs storage that
 //! is also `Write`, and does not bound cluster-chain walks, so a FAT that
@@ -84,7 +93,7 @@ enum Node {
 }
 
 impl Fat {
-    /// Reads and checks the boot sector, the FAT[1] flags and the root
+    /// Reads and checks the boot sector, the FAT\[1\] flags and the root
     /// directory's label entry.
     pub fn open(vol: Volume) -> Result<Fat, FsError> {
         let mut boot = vec![0u8; BOOT_SECTOR_LEN];
