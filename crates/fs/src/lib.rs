@@ -38,6 +38,7 @@ pub mod btrfs;
 mod bytes;
 mod error;
 pub mod ext4;
+pub mod fat;
 mod filesystem;
 mod open;
 pub mod path;
