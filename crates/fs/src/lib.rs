@@ -38,6 +38,7 @@ pub mod btrfs;
 mod bytes;
 mod error;
 pub mod ext4;
+pub mod fat;
 mod filesystem;
 pub mod guest;
 mod open;
