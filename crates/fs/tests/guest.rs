@@ -675,3 +675,66 @@ fn several_systems_keep_every_candidate() {
     let other = g.only("/dev/vda2").unwrap();
     assert_eq!(text(&other, "/usr/bin/editor"), "vim\n");
 }
+
+#[test]
+fn fat_esp_by_its_serial() {
+    for tool in ["sfdisk", "mkfs.ext4", "mkfs.vfat", "mcopy", "dd"] {
+        if !have(tool) {
+            return;
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let disk = dir.path().join("disk.img");
+    sized_file(&disk, 80 * MIB);
+    sh(&format!(
+        "printf 'label: gpt\\nstart=2048, size=40M, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B\\n\
+         start=83968, size=32M\\n' | sfdisk -q {}",
+        disk.display()
+    ));
+    let esp = dir.path().join("esp.img");
+    sized_file(&esp, 40 * MIB);
+    run(
+        "mkfs.vfat",
+        &[
+            "-F",
+            "32",
+            "-i",
+            "1234ABCD",
+            "-n",
+            "ESP",
+            esp.to_str().unwrap(),
+        ],
+    );
+    let efi = dir.path().join("BOOTX64.EFI");
+    std::fs::write(&efi, "efi binary").unwrap();
+    let esp_s = esp.to_str().unwrap();
+    run("mmd", &["-i", esp_s, "::EFI", "::EFI/BOOT"]);
+    run(
+        "mcopy",
+        &["-i", esp_s, efi.to_str().unwrap(), "::EFI/BOOT/BOOTX64.EFI"],
+    );
+    let root = dir.path().join("root-src");
+    linux_tree(
+        &root,
+        "/dev/vda2 / ext4 defaults 0 1\nUUID=1234-ABCD /boot/efi vfat umask=0077 0 1\n",
+    );
+    std::fs::create_dir_all(root.join("boot/efi")).unwrap();
+    let root_img = mkfs_ext4(dir.path(), &root, "root.img", 32, &[]);
+    dd(&esp, &disk, MIB);
+    dd(&root_img, &disk, 41 * MIB);
+
+    let g = open(&disk);
+    let esp_vol = &g.volumes()[0];
+    assert_eq!(esp_vol.fs_type(), Some("vfat"));
+    assert_eq!(esp_vol.uuid.as_deref(), Some("1234-ABCD"));
+    assert_eq!(esp_vol.label.as_deref(), Some("ESP"));
+    let m = g.mounts();
+    assert_eq!(m.len(), 2, "{:?}", g.not_mounted());
+    assert_eq!(
+        (m[1].mount_point.as_slice(), m[1].device.as_str()),
+        (&b"/boot/efi"[..], "/dev/vda1")
+    );
+    assert_eq!(text(&g, "/boot/efi/EFI/BOOT/BOOTX64.EFI"), "efi binary");
+    // FAT names match case-insensitively, as the guest sees them.
+    assert_eq!(text(&g, "/boot/efi/efi/boot/bootx64.efi"), "efi binary");
+}
