@@ -8,12 +8,13 @@
 //! [`MAX_LINKS`] links are followed for one path (Linux's limit), which
 //! is how a loop ends; paths (and the rest of a path after a link is
 //! expanded) are at most [`MAX_PATH`] bytes and [`MAX_COMPONENTS`]
-//! components.
+//! components. NTFS link targets (`C:\Users\x`, `..\lib`) are read
+//! with `\` as the separator and a drive as the guest's root.
 
 use std::sync::Arc;
 
 use crate::error::FsError;
-use crate::filesystem::{FileKind, FileSystem, Metadata};
+use crate::filesystem::{FileKind, FileSystem, FsKind, Metadata};
 
 /// Symbolic links followed at most while resolving one path.
 pub const MAX_LINKS: u32 = 40;
@@ -182,6 +183,11 @@ impl MountTable {
                             "the target is empty, longer than 4096 bytes or holds a NUL byte",
                         ));
                     }
+                    let target = if mount.fs.info().kind == FsKind::Ntfs {
+                        windows_target(&target)
+                    } else {
+                        target
+                    };
                     cur.pop();
                     if target.first() == Some(&b'/') {
                         cur.clear();
@@ -222,6 +228,25 @@ impl MountTable {
     }
 }
 
+/// An NTFS link target as a guest path: backslashes become `/`, and
+/// a drive (`C:\Users`) is taken as the root of the guest's tree, the
+/// only drive this view has.
+fn windows_target(target: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = target
+        .iter()
+        .map(|&b| if b == b'\\' { b'/' } else { b })
+        .collect();
+    if let [letter, b':', ..] = out.as_slice() {
+        if letter.is_ascii_alphabetic() {
+            out.drain(..2);
+            if out.first() != Some(&b'/') {
+                out.insert(0, b'/');
+            }
+        }
+    }
+    out
+}
+
 /// An error of a file system re-worded with the guest path (the volume
 /// and the file system are already named).
 pub fn in_guest(e: FsError, guest_path: &[u8]) -> FsError {
@@ -245,5 +270,18 @@ pub fn in_guest(e: FsError, guest_path: &[u8]) -> FsError {
             found,
         },
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::windows_target;
+
+    #[test]
+    fn windows_targets_become_guest_paths() {
+        assert_eq!(windows_target(b"C:\\Users\\x"), b"/Users/x");
+        assert_eq!(windows_target(b"..\\lib"), b"../lib");
+        assert_eq!(windows_target(b"D:"), b"/");
+        assert_eq!(windows_target(b"rel/x"), b"rel/x");
     }
 }
