@@ -14,7 +14,7 @@ const CHUNK: usize = 1 << 20;
 
 /// Writes the file at `args.path` to stdout.
 pub fn run(args: CatArgs) -> anyhow::Result<Outcome> {
-    let guest = super::fs::open_view(&args.image, args.filesystem.as_deref())?;
+    let guest = super::fs::open_view(&args.image, args.filesystem.as_deref(), "cat")?;
     if !args.path.starts_with('/') {
         return Err(UsageError(format!("{}: the path must be absolute", args.path)).into());
     }

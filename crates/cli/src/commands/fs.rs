@@ -14,9 +14,9 @@ use crate::exit::{Outcome, UsageError};
 use crate::output::{human_size, print_json};
 
 /// Opens the image at `path` (any format imsprep reads) as its guest
-/// sees it.
-pub fn open_guest(path: &Path) -> anyhow::Result<Guest> {
-    super::endpoint::needs_file(path, "read file systems from")?;
+/// sees it, for `command`.
+pub fn open_guest(path: &Path, command: &str) -> anyhow::Result<Guest> {
+    super::endpoint::needs_file(path, command)?;
     let report =
         imsprep_probe::inspect(path).with_context(|| format!("inspecting {}", path.display()))?;
     let disk = imsprep_probe::open_disk(path, report.format, &imsprep_disk::OpenOptions::default())
@@ -25,8 +25,8 @@ pub fn open_guest(path: &Path) -> anyhow::Result<Guest> {
 }
 
 /// The guest view, or with `spec` one file system alone at `/`.
-pub fn open_view(path: &Path, spec: Option<&str>) -> anyhow::Result<Guest> {
-    let guest = open_guest(path)?;
+pub fn open_view(path: &Path, spec: Option<&str>, command: &str) -> anyhow::Result<Guest> {
+    let guest = open_guest(path, command)?;
     match spec {
         None => Ok(guest),
         Some(spec) => guest.only(spec).map_err(|e| {
@@ -191,7 +191,7 @@ fn report(guest: &Guest) -> Report<'_> {
 
 /// Prints the volumes, the root and the mounts.
 pub fn run(args: FsArgs) -> anyhow::Result<Outcome> {
-    let guest = open_guest(&args.image)?;
+    let guest = open_guest(&args.image, "fs")?;
     let report = report(&guest);
     if args.json {
         print_json(&report)?;

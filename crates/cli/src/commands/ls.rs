@@ -223,7 +223,7 @@ impl Lister<'_> {
 
 /// Lists `args.path`.
 pub fn run(args: LsArgs) -> anyhow::Result<Outcome> {
-    let guest = super::fs::open_view(&args.image, args.filesystem.as_deref())?;
+    let guest = super::fs::open_view(&args.image, args.filesystem.as_deref(), "ls")?;
     if !args.path.starts_with('/') {
         return Err(UsageError(format!("{}: the path must be absolute", args.path)).into());
     }
