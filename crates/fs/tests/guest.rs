@@ -738,3 +738,94 @@ fn fat_esp_by_its_serial() {
     // FAT names match case-insensitively, as the guest sees them.
     assert_eq!(text(&g, "/boot/efi/efi/boot/bootx64.efi"), "efi binary");
 }
+
+/// Walks the guest's tree from `/` (bounded), reading every file's first
+/// bytes: errors are fine, a panic or a hang is not.
+fn walk_all(g: &Guest) -> usize {
+    let mut seen = 0;
+    let mut stack = vec![b"/".to_vec()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = g.read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.into_iter().take(200) {
+            seen += 1;
+            if seen > 5000 {
+                return seen;
+            }
+            let mut path = dir.clone();
+            if path.len() > 1 {
+                path.push(b'/');
+            }
+            path.extend_from_slice(&e.name);
+            match g.symlink_metadata(&path).map(|m| m.kind) {
+                Ok(FileKind::Dir) if path.len() < 512 => stack.push(path),
+                Ok(_) => {
+                    let _ = g.read_file(&path, 4096);
+                    let _ = g.metadata(&path);
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    seen
+}
+
+#[test]
+fn damaged_disks_give_errors_not_panics() {
+    for tool in ["sfdisk", "mkfs.ext4", "dd"] {
+        if !have(tool) {
+            return;
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let disk = dir.path().join("disk.img");
+    sized_file(&disk, 12 * MIB);
+    sh(&format!(
+        "printf 'label: gpt\\nstart=2048, size=2M\\nstart=6144, size=8M\\n' | sfdisk -q {}",
+        disk.display()
+    ));
+    let boot = dir.path().join("boot-src");
+    write(&boot, "grub/grub.cfg", "x\n");
+    let root = dir.path().join("root-src");
+    linux_tree(
+        &root,
+        "/dev/vda2 / ext4 defaults\n/dev/vda1 /boot ext4 defaults\n",
+    );
+    let boot_img = mkfs_ext4(dir.path(), &boot, "boot.img", 2, &[]);
+    let root_img = mkfs_ext4(dir.path(), &root, "root.img", 8, &[]);
+    dd(&boot_img, &disk, MIB);
+    dd(&root_img, &disk, 3 * MIB);
+    assert!(walk_all(&open(&disk)) > 20);
+
+    let pristine = std::fs::read(&disk).unwrap();
+    let f = std::fs::OpenOptions::new().write(true).open(&disk).unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    // The metadata lives in the first blocks of each file system and in
+    // the partition table: damage lands there.
+    let regions = [(0u64, 34 * 512), (MIB, 512 * 1024), (3 * MIB, 1024 * 1024)];
+    for round in 0..60 {
+        let (start, len) = regions[round % regions.len()];
+        let mut patched = Vec::new();
+        for _ in 0..8 {
+            let at = start + next() % len;
+            let byte = next() as u8;
+            patched.push(at);
+            std::os::unix::fs::FileExt::write_all_at(&f, &[byte], at).unwrap();
+        }
+        let damaged: Arc<dyn Disk> = Arc::new(RawDisk::open(&disk).unwrap());
+        if let Ok(g) = Guest::open(damaged) {
+            walk_all(&g);
+        }
+        for at in patched {
+            let orig = pristine[at as usize];
+            std::os::unix::fs::FileExt::write_all_at(&f, &[orig], at).unwrap();
+        }
+    }
+}
