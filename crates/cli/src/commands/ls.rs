@@ -188,16 +188,16 @@ impl Lister<'_> {
 
     /// Lists the directory `dir`; returns its subdirectories, sorted.
     fn list_dir(&mut self, dir: &[u8]) -> anyhow::Result<Vec<Vec<u8>>> {
-        let mut entries = match self.guest.read_dir(dir) {
+        let mut entries = match self.guest.read_dir_metadata(dir) {
             Ok(e) => e,
             Err(e) => {
                 self.warn(&format!("directory {}", lossy(dir)), &e);
                 return Ok(Vec::new());
             }
         };
-        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        entries.sort_by(|a, b| a.0.name.cmp(&b.0.name));
         let mut subdirs = Vec::new();
-        for e in entries {
+        for (e, md) in entries {
             if self.listed >= MAX_ENTRIES {
                 anyhow::bail!(crate::exit::BadInput(format!(
                     "{}: more than {MAX_ENTRIES} entries under {}; list a smaller subtree",
@@ -207,7 +207,7 @@ impl Lister<'_> {
             }
             self.listed += 1;
             let path = child(dir, &e.name);
-            match self.guest.symlink_metadata(&path) {
+            match md {
                 Ok(md) => {
                     self.entry(&path, &e.name, &md)?;
                     if md.kind == FileKind::Dir {

@@ -238,6 +238,53 @@ impl Guest {
         })
     }
 
+    /// The entries of the directory at `path` (through links), each with
+    /// its own metadata (`lstat`), in the file system's order: one
+    /// resolution for the whole listing rather than one per entry. An
+    /// entry that is a mount point shows the mounted file system's root.
+    pub fn read_dir_metadata(
+        &self,
+        path: &[u8],
+    ) -> Result<Vec<(DirEntry, Result<Metadata, FsError>)>, FsError> {
+        let at = self.table.resolve(path, true)?;
+        let entries = at.mount.fs.read_dir(&at.fs_path).map_err(|e| match e {
+            FsError::WrongKind { volume, fs, .. } => FsError::NotADirectory {
+                volume,
+                fs,
+                path: at.guest_path.clone(),
+            },
+            e => in_guest(e, &at.guest_path),
+        })?;
+        let dir_parts: Vec<Vec<u8>> = at
+            .guest_path
+            .split(|&b| b == b'/')
+            .filter(|p| !p.is_empty())
+            .map(<[u8]>::to_vec)
+            .collect();
+        let join = |base: &[u8], name: &[u8]| {
+            let mut p = base.to_vec();
+            if p.last() != Some(&b'/') {
+                p.push(b'/');
+            }
+            p.extend_from_slice(name);
+            p
+        };
+        Ok(entries
+            .into_iter()
+            .map(|entry| {
+                let guest_path = join(&at.guest_path, &entry.name);
+                let mut parts = dir_parts.clone();
+                parts.push(entry.name.clone());
+                let md = match self.table.mounted_at(&parts) {
+                    Some(m) => m.fs.metadata(b"/"),
+                    None => at.mount.fs.metadata(&join(&at.fs_path, &entry.name)),
+                }
+                .map_err(|e| in_guest(e, &guest_path));
+                (entry, md)
+            })
+            .collect())
+    }
+
     /// The target of the link at `path`, as stored.
     pub fn read_link(&self, path: &[u8]) -> Result<Vec<u8>, FsError> {
         let at = self.table.resolve(path, false)?;
@@ -386,6 +433,21 @@ mod tests {
         assert_eq!(read(&g, "/var/log/up"), "var state");
         assert_eq!(read(&g, "/link-to-log"), "app");
         assert_eq!(g.locate(b"/var/log/app.log").unwrap().1, "/dev/vda3");
+        let listed: Vec<(Vec<u8>, FileKind)> = g
+            .read_dir_metadata(b"/var/log/..")
+            .unwrap()
+            .into_iter()
+            .map(|(e, md)| (e.name, md.unwrap().kind))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (b"lib".to_vec(), FileKind::Dir),
+                (b"log".to_vec(), FileKind::Dir)
+            ]
+        );
+        let (_, md) = &g.read_dir_metadata(b"/var/log").unwrap()[1];
+        assert_eq!(md.as_ref().unwrap().kind, FileKind::Symlink);
         let reasons: Vec<&str> = g.not_mounted().iter().map(|n| n.reason.as_str()).collect();
         assert_eq!(
             reasons,

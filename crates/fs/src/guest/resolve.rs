@@ -103,6 +103,11 @@ impl MountTable {
         Some((mount, join(rest)))
     }
 
+    /// The mount whose mount point is exactly `parts` (the last one).
+    pub fn mounted_at(&self, parts: &[Vec<u8>]) -> Option<&Mounted> {
+        self.mounts.iter().rev().find(|m| m.at == parts)
+    }
+
     fn no_root(path: &[u8]) -> FsError {
         FsError::InvalidPath {
             volume: "guest".to_owned(),
