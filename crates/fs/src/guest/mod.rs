@@ -42,6 +42,9 @@ use root::RootCandidate;
 pub use inventory::Content;
 pub use root::OsFamily;
 
+/// A directory entry and its `lstat`, which may fail on its own.
+pub type EntryWithMetadata = (DirEntry, Result<Metadata, FsError>);
+
 /// The device name the guest gives the disk.
 pub const DISK_NAME: &str = "/dev/vda";
 
@@ -245,7 +248,7 @@ impl Guest {
     pub fn read_dir_metadata(
         &self,
         path: &[u8],
-    ) -> Result<Vec<(DirEntry, Result<Metadata, FsError>)>, FsError> {
+    ) -> Result<Vec<EntryWithMetadata>, FsError> {
         let at = self.table.resolve(path, true)?;
         let entries = at.mount.fs.read_dir(&at.fs_path).map_err(|e| match e {
             FsError::WrongKind { volume, fs, .. } => FsError::NotADirectory {
