@@ -310,3 +310,31 @@ fn a_broken_subtree_is_reported_and_the_rest_listed() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_disk_without_a_root_lists_its_volumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(disk) = gpt_disk(dir.path(), "plain.img") else {
+        return;
+    };
+    let v = json(&ok(&["fs", "--json", s(&disk)]));
+    let types: Vec<&str> = v["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["vfat", "ext4"]);
+    assert!(v["root"].is_null());
+    assert_eq!(v["mounts"].as_array().unwrap().len(), 0);
+    let human = text(&["fs", s(&disk)]);
+    assert!(human.contains("root: none found"), "{human}");
+    // Each file system is still readable on its own.
+    assert_eq!(
+        text(&["ls", s(&disk), "--fs", "/dev/vda2", "/"]),
+        "lost+found\n"
+    );
+    let out = imsprep().args(["ls", s(&disk), "/"]).output().unwrap();
+    assert_eq!(code(&out), 1);
+    assert_one_error_line(&out.stderr, "no root file system");
+}
