@@ -245,10 +245,7 @@ impl Guest {
     /// its own metadata (`lstat`), in the file system's order: one
     /// resolution for the whole listing rather than one per entry. An
     /// entry that is a mount point shows the mounted file system's root.
-    pub fn read_dir_metadata(
-        &self,
-        path: &[u8],
-    ) -> Result<Vec<EntryWithMetadata>, FsError> {
+    pub fn read_dir_metadata(&self, path: &[u8]) -> Result<Vec<EntryWithMetadata>, FsError> {
         let at = self.table.resolve(path, true)?;
         let entries = at.mount.fs.read_dir(&at.fs_path).map_err(|e| match e {
             FsError::WrongKind { volume, fs, .. } => FsError::NotADirectory {

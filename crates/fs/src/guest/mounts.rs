@@ -148,7 +148,20 @@ pub fn find_source(volumes: &[GuestVolume], source: &str) -> Result<(usize, Stri
         let name = |i: usize| volumes.get(i).map_or("?", |v| v.name.as_str());
         match hits.as_slice() {
             [one] => Ok((*one, format!("{what} {value} is that of {}", name(*one)))),
-            [] => Err(format!("no volume of this disk has {what} {value}")),
+            [] => {
+                // A volume that is not read has no UUID or label to match.
+                let unread: Vec<&str> = volumes
+                    .iter()
+                    .filter(|v| matches!(v.content, Content::Unread { .. }))
+                    .map(|v| v.name.as_str())
+                    .collect();
+                let hint = if unread.is_empty() || what.starts_with("PART") {
+                    String::new()
+                } else {
+                    format!(" (not read, so not matched: {})", unread.join(", "))
+                };
+                Err(format!("no volume of this disk has {what} {value}{hint}"))
+            }
             many => Err(format!(
                 "{} volumes have {what} {value} ({}); the guest would pick one at random",
                 many.len(),
