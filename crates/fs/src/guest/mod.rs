@@ -563,6 +563,12 @@ mod tests {
     }
 
     #[test]
+    fn shared_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Guest>();
+    }
+
+    #[test]
     fn no_root_no_mounts() {
         let g = Guest::assemble(vec![volume(1, "u", None, &[("/x", "x")])]).unwrap();
         assert!(g.root().is_none());
