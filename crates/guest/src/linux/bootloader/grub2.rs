@@ -182,11 +182,7 @@ pub fn parse(text: &str, path: &str) -> Grub2Config {
                 let is_uuid =
                     first == "search.fs_uuid" || w.iter().any(|a| a == "--fs-uuid" || a == "-u");
                 if is_uuid {
-                    let value = w
-                        .iter()
-                        .skip(1)
-                        .filter(|a| !a.starts_with('-') && *a != "{")
-                        .last();
+                    let value = w.iter().skip(1).rfind(|a| !a.starts_with('-') && *a != "{");
                     if let Some(u) = value {
                         if !cfg.search_uuids.contains(u) {
                             cfg.search_uuids.push(u.clone());
