@@ -376,3 +376,32 @@ fn missing_pieces_are_said() {
     assert!(v.initrd_unknown.is_some());
     assert!(v.module("virtio_blk").unwrap().builtin);
 }
+
+#[test]
+fn xen_pv_only_kernels_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "/boot/vmlinuz-3.0.101-63-xen", "k");
+    write(dir.path(), "/boot/vmlinuz-2.6.32-754.el6.x86_64", "k");
+    write(
+        dir.path(),
+        "/boot/config-2.6.32-754.el6.x86_64",
+        "CONFIG_X86_64_XEN=y\n",
+    );
+    write(dir.path(), "/boot/vmlinuz-5.14.0-1.el9.x86_64", "k");
+    write(
+        dir.path(),
+        "/boot/config-5.14.0-1.el9.x86_64",
+        "CONFIG_XEN=y\nCONFIG_XEN_PV=y\n",
+    );
+    let ks = kernels::inspect(&DirGuest::new(dir.path())).value.unwrap();
+    let by = |v: &str| ks.iter().find(|k| k.version == v).unwrap().xen_pv.clone();
+    assert!(by("3.0.101-63-xen").unwrap().contains("flavour"));
+    assert!(by("2.6.32-754.el6.x86_64")
+        .unwrap()
+        .starts_with("CONFIG_X86_64_XEN=y"));
+    assert_eq!(
+        by("5.14.0-1.el9.x86_64"),
+        None,
+        "pvops kernels also boot on KVM"
+    );
+}

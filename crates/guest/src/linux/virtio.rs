@@ -79,6 +79,10 @@ pub struct VirtioFacts {
     pub initrd_cmdline: Vec<InitrdSetting>,
     /// Persistent-net udev rules inside the initramfs.
     pub initrd_persistent_net: Vec<InitrdSetting>,
+    /// Architecture of the default kernel, from the ELF header of one of
+    /// its module files (decompressed when `.ko.xz`/`.ko.zst`/`.ko.gz`), to
+    /// cross-check the userland's (LX-ARCH).
+    pub kernel_arch: Option<super::arch::ArchInfo>,
 }
 
 impl VirtioFacts {
@@ -141,6 +145,58 @@ fn read_small(guest: &dyn GuestFiles, path: &str, evidence: &mut Vec<Evidence>) 
             None
         }
     }
+}
+
+/// Largest compressed module read for its ELF header.
+const MODULE_LIMIT: u64 = 32 << 20;
+
+/// The first 64 bytes of a (possibly compressed) kernel module.
+fn module_elf_head(guest: &dyn GuestFiles, path: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    if path.ends_with(".ko") {
+        return guest
+            .read_prefix(path, 64)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "absent".to_string());
+    }
+    let data = guest
+        .read_file(path, MODULE_LIMIT)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "absent".to_string())?;
+    let mut head = Vec::with_capacity(64);
+    let result = if path.ends_with(".xz") {
+        // lzma-rs writes into a sink; stop it once the header is in.
+        struct Head<'a>(&'a mut Vec<u8>);
+        impl std::io::Write for Head<'_> {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                let room = 64usize.saturating_sub(self.0.len());
+                self.0
+                    .extend_from_slice(buf.get(..room.min(buf.len())).unwrap_or_default());
+                if self.0.len() >= 64 {
+                    return Err(std::io::Error::other("header read"));
+                }
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let _ = lzma_rs::xz_decompress(&mut data.as_slice(), &mut Head(&mut head));
+        Ok(())
+    } else if path.ends_with(".zst") {
+        zstd::stream::read::Decoder::new(data.as_slice())
+            .and_then(|d| d.take(64).read_to_end(&mut head))
+            .map(|_| ())
+    } else if path.ends_with(".gz") {
+        flate2::read::GzDecoder::new(data.as_slice())
+            .take(64)
+            .read_to_end(&mut head)
+            .map(|_| ())
+    } else {
+        return Err("not a kernel module name".into());
+    };
+    result.map_err(|e| format!("module could not be decompressed: {e}"))?;
+    Ok(head)
 }
 
 /// Examine the default kernel and its initramfs.
@@ -243,6 +299,35 @@ pub fn inspect(
             evidence.push(Evidence::file(f.clone(), format!("{name} module present")));
         }
         facts.modules.push(state);
+    }
+    let sample = facts
+        .modules
+        .iter()
+        .find_map(|m| m.module_file.clone())
+        .or_else(|| {
+            let dir = kernel.modules_dir.as_deref()?;
+            let first = dep_modules.first()?;
+            Some(format!("{dir}/{}", first.1))
+        });
+    if let Some(path) = sample {
+        match module_elf_head(guest, &path) {
+            Ok(head) => match super::arch::parse_elf(&head) {
+                Ok((arch, bits, little_endian)) => {
+                    evidence.push(Evidence::file(
+                        path.clone(),
+                        format!("kernel module ELF class {bits}-bit, {arch:?}"),
+                    ));
+                    facts.kernel_arch = Some(super::arch::ArchInfo {
+                        arch,
+                        bits,
+                        little_endian,
+                        binary: path,
+                    });
+                }
+                Err(why) => evidence.push(Evidence::file(path, why)),
+            },
+            Err(why) => evidence.push(Evidence::file(path, why)),
+        }
     }
     if kernel.modules_builtin.is_none() && kernel.config.is_none() && kernel.modules_dir.is_none() {
         evidence.push(Evidence::file(format!("/lib/modules/{ver}"), "absent"));
