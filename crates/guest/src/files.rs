@@ -167,6 +167,11 @@ pub trait GuestFiles: Send + Sync {
         }))
     }
 
+    /// Read up to `buf.len()` bytes at `offset` of a file, following links;
+    /// returns how many were read (0 at or past the end). Large files (an
+    /// initramfs) are streamed through this, never read whole.
+    fn read_at(&self, path: &str, offset: u64, buf: &mut [u8]) -> Result<usize, GuestError>;
+
     /// Entries of a directory (without `.` and `..`), following links.
     fn read_dir(&self, path: &str) -> Result<Option<Vec<(String, FileKind)>>, GuestError>;
 

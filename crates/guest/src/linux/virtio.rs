@@ -12,12 +12,14 @@
 //! [`super::initramfs::list`] and searched for the module files under
 //! `(usr/)lib/modules/<ver>/`; its `etc/cmdline.d/*.conf`,
 //! `conf/conf.d/*`, `conf/param.conf` and persistent-net udev rules are
-//! read for host-specific values. Module names treat `-` and `_` alike.
+//! read for host-specific values (and `etc/modprobe.d/*` kept for the
+//! checks of module options). The initramfs is streamed through
+//! [`GuestFiles::read_at`], never read whole. Module names treat `-` and `_` alike.
 use crate::evidence::{Evidence, Fact};
 use crate::files::{read_text, GuestFiles};
 
 use super::bootloader::cmdline_args;
-use super::initramfs::{list, Limits};
+use super::initramfs::{list_from, Limits};
 
 use super::bootloader::BootConfig;
 use super::initramfs::InitrdListing;
@@ -91,9 +93,6 @@ impl VirtioFacts {
         self.modules.iter().find(|m| m.name == name)
     }
 }
-
-/// Largest initramfs read (compressed).
-pub const INITRD_LIMIT: u64 = 512 << 20;
 
 /// Largest modules.dep / modules.builtin / config read.
 const TABLE_LIMIT: u64 = 16 << 20;
@@ -347,10 +346,10 @@ pub fn inspect(
         return Fact::found(facts, evidence);
     };
     facts.initrd_path = Some(initrd_path.clone());
-    let data = match guest.read_file(&initrd_path, INITRD_LIMIT) {
-        Ok(Some(d)) => d,
-        Ok(None) => {
-            facts.initrd_unknown = Some(format!("{initrd_path} is absent"));
+    match guest.metadata(&initrd_path) {
+        Ok(Some(m)) if m.kind == crate::files::FileKind::File => {}
+        Ok(_) => {
+            facts.initrd_unknown = Some(format!("{initrd_path} is absent or not a file"));
             return Fact::found(facts, evidence);
         }
         Err(e) => {
@@ -358,17 +357,22 @@ pub fn inspect(
             evidence.push(Evidence::file(initrd_path, format!("unreadable: {e}")));
             return Fact::found(facts, evidence);
         }
-    };
+    }
     let builtin_member = format!("lib/modules/{ver}/modules.builtin");
     let wanted = |n: &str| {
         n.starts_with("etc/cmdline.d/")
             || n.starts_with("conf/conf.d/")
+            || n.starts_with("etc/modprobe.d/")
             || n == "conf/param.conf"
             || (n.starts_with("etc/udev/rules.d/") && n.contains("persistent") && n.contains("net"))
             || n.trim_start_matches("usr/") == builtin_member
     };
-    let listing = list(&data, Limits::default(), &wanted);
-    drop(data);
+    let read_at = |offset: u64, buf: &mut [u8]| {
+        guest
+            .read_at(&initrd_path, offset, buf)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    };
+    let listing = list_from(&read_at, Limits::default(), &wanted);
     evidence.push(Evidence::file(
         initrd_path.clone(),
         format!(
