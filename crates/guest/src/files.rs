@@ -158,13 +158,34 @@ pub trait GuestFiles: Send + Sync {
     fn read_file(&self, path: &str, limit: u64) -> Result<Option<Vec<u8>>, GuestError>;
 
     /// The first `len` bytes of a file (fewer if it is shorter), following
-    /// links. Implementations with positioned reads should override it; the
-    /// default reads the whole file up to 64 MiB.
+    /// links; `None` if absent. The default reads through
+    /// [`GuestFiles::read_at`].
     fn read_prefix(&self, path: &str, len: usize) -> Result<Option<Vec<u8>>, GuestError> {
-        Ok(self.read_file(path, 64 << 20)?.map(|mut data| {
-            data.truncate(len);
-            data
-        }))
+        match self.metadata(path)? {
+            None => return Ok(None),
+            Some(m) if m.kind != FileKind::File => {
+                return Err(GuestError::Read {
+                    path: path.to_string(),
+                    message: "not a regular file".into(),
+                })
+            }
+            Some(_) => {}
+        }
+        let mut data = vec![0u8; len.min(1 << 20)];
+        let mut filled = 0usize;
+        while filled < data.len() {
+            let n = self.read_at(
+                path,
+                filled as u64,
+                data.get_mut(filled..).unwrap_or_default(),
+            )?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        data.truncate(filled);
+        Ok(Some(data))
     }
 
     /// Read up to `buf.len()` bytes at `offset` of a file, following links;

@@ -405,3 +405,35 @@ fn xen_pv_only_kernels_are_named() {
         "pvops kernels also boot on KVM"
     );
 }
+
+#[test]
+fn suse_vmlinuz_link_names_the_default_kernel() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let ver = "5.14.21-150500.55.39-default";
+    write(root, "/boot/grub2/grub.cfg", "menuentry 'SLES 15-SP5' {\n\tlinux\t/boot/vmlinuz root=UUID=5a1e ${extra_cmdline} splash=silent\n\tinitrd\t/boot/initrd\n}\n");
+    write(root, &format!("/boot/vmlinuz-{ver}"), "k");
+    symlink(root, "/boot/vmlinuz", &format!("vmlinuz-{ver}"));
+    let main = tempfile::tempdir().unwrap();
+    write(
+        main.path(),
+        &format!("lib/modules/{ver}/kernel/drivers/block/virtio_blk.ko.zst"),
+        "m",
+    );
+    write(
+        root,
+        &format!("/boot/initrd-{ver}"),
+        pipe("xz", &["-c", "--check=crc32"], &cpio_newc(main.path())),
+    );
+    symlink(root, "/boot/initrd", &format!("initrd-{ver}"));
+    write(
+        root,
+        &format!("/lib/modules/{ver}/modules.builtin"),
+        "kernel/drivers/virtio/virtio.ko\n",
+    );
+    let facts = inspect_linux(&DirGuest::new(root));
+    let v = facts.virtio.value.unwrap();
+    assert_eq!(v.kernel_version, ver);
+    assert!(v.module("virtio_blk").unwrap().in_initrd.is_some());
+    assert!(v.module("virtio").unwrap().builtin);
+}

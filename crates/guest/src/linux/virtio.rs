@@ -129,10 +129,12 @@ fn version_of_image(path: &str) -> Option<String> {
         .find_map(|p| file.strip_prefix(p))
         .map(str::to_string)
         .or_else(|| {
-            // /usr/lib/modules/<ver>/vmlinuz
+            // /usr/lib/modules/<ver>/vmlinuz, systemd-boot <id>/<ver>/linux.
             let mut parts = path.rsplit('/');
-            parts.next();
-            parts.next().map(str::to_string)
+            let file = parts.next()?;
+            let parent = parts.next()?;
+            (matches!(file, "vmlinuz" | "linux" | "Image") && parent.contains('.'))
+                .then(|| parent.to_string())
         })
 }
 
@@ -207,9 +209,13 @@ pub fn inspect(
     let mut evidence = Vec::new();
     let installed = kernels.value.as_deref().unwrap_or_default();
     let entry = boot.value.as_ref().and_then(|b| b.default_entry());
+    // Through links: SUSE boots /boot/vmlinuz -> vmlinuz-<ver>.
     let wanted_version = entry
-        .and_then(|e| e.kernel_path.as_deref().or(e.kernel.as_deref()))
-        .and_then(version_of_image);
+        .and_then(|e| match &e.kernel_path {
+            Some(p) => guest.canonical(p).ok().flatten().or(Some(p.clone())),
+            None => e.kernel.clone(),
+        })
+        .and_then(|p| version_of_image(&p));
     let kernel = match &wanted_version {
         Some(v) => installed.iter().find(|k| k.version == *v),
         None => {
