@@ -12,8 +12,9 @@
 //! [`super::initramfs::list`] and searched for the module files under
 //! `(usr/)lib/modules/<ver>/`; its `etc/cmdline.d/*.conf`,
 //! `conf/conf.d/*`, `conf/param.conf` and persistent-net udev rules are
-//! read for host-specific values (and `etc/modprobe.d/*` kept for the
-//! checks of module options). The initramfs is streamed through
+//! read for host-specific values (and `etc/modprobe.d/*`, `etc/fstab` and
+//! `etc/crypttab` kept in [`InitrdListing::files`] for the checks that
+//! read them). The initramfs is streamed through
 //! [`GuestFiles::read_at`], never read whole. Module names treat `-` and `_` alike.
 use crate::evidence::{Evidence, Fact};
 use crate::files::{read_text, GuestFiles};
@@ -369,6 +370,8 @@ pub fn inspect(
         n.starts_with("etc/cmdline.d/")
             || n.starts_with("conf/conf.d/")
             || n.starts_with("etc/modprobe.d/")
+            || n == "etc/fstab"
+            || n == "etc/crypttab"
             || n == "conf/param.conf"
             || (n.starts_with("etc/udev/rules.d/") && n.contains("persistent") && n.contains("net"))
             || n.trim_start_matches("usr/") == builtin_member
