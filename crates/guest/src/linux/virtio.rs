@@ -306,33 +306,39 @@ pub fn inspect(
         }
         facts.modules.push(state);
     }
-    let sample = facts
+    // The kernel's architecture from the first module file that reads.
+    let mut samples: Vec<String> = facts
         .modules
         .iter()
-        .find_map(|m| m.module_file.clone())
-        .or_else(|| {
-            let dir = kernel.modules_dir.as_deref()?;
-            let first = dep_modules.first()?;
-            Some(format!("{dir}/{}", first.1))
-        });
-    if let Some(path) = sample {
-        match module_elf_head(guest, &path) {
-            Ok(head) => match super::arch::parse_elf(&head) {
-                Ok((arch, bits, little_endian)) => {
-                    evidence.push(Evidence::file(
-                        path.clone(),
-                        format!("kernel module ELF class {bits}-bit, {arch:?}"),
-                    ));
-                    facts.kernel_arch = Some(super::arch::ArchInfo {
-                        arch,
-                        bits,
-                        little_endian,
-                        binary: path,
-                    });
-                }
-                Err(why) => evidence.push(Evidence::file(path, why)),
-            },
-            Err(why) => evidence.push(Evidence::file(path, why)),
+        .filter_map(|m| m.module_file.clone())
+        .collect();
+    if let Some(dir) = &kernel.modules_dir {
+        samples.extend(
+            dep_modules
+                .iter()
+                .take(8)
+                .map(|(_, rel)| format!("{dir}/{rel}")),
+        );
+    }
+    for path in samples.into_iter().take(8) {
+        if !guest.exists(&path) {
+            continue;
+        }
+        match module_elf_head(guest, &path).and_then(|head| super::arch::parse_elf(&head)) {
+            Ok((arch, bits, little_endian)) => {
+                evidence.push(Evidence::file(
+                    path.clone(),
+                    format!("kernel module ELF class {bits}-bit, {arch:?}"),
+                ));
+                facts.kernel_arch = Some(super::arch::ArchInfo {
+                    arch,
+                    bits,
+                    little_endian,
+                    binary: path,
+                });
+                break;
+            }
+            Err(why) => evidence.push(Evidence::file(path, format!("ELF header not read: {why}"))),
         }
     }
     if kernel.modules_builtin.is_none() && kernel.config.is_none() && kernel.modules_dir.is_none() {
@@ -450,8 +456,13 @@ pub fn inspect(
         });
         state.in_initrd = found.map(|e| e.name.clone());
         state.builtin_in_initrd = initrd_builtin.contains(&state.name);
-        if let Some(name) = &state.in_initrd {
-            evidence.push(Evidence::archive(&initrd_path, name, "present"));
+        match &state.in_initrd {
+            Some(name) => evidence.push(Evidence::archive(&initrd_path, name, "present")),
+            None => evidence.push(Evidence::archive(
+                &initrd_path,
+                &format!("(usr/){prefix}**/{}.ko*", state.name),
+                "absent",
+            )),
         }
     }
 

@@ -214,6 +214,21 @@ impl Ctx<'_> {
     }
 }
 
+/// Expand variables in initrd paths; a variable that expands to nothing
+/// (`$tuned_initrd` without tuned) or is unknown is not a path.
+fn expand_paths(paths: &[String], env: &[(String, String)]) -> Vec<String> {
+    paths
+        .iter()
+        .flat_map(|p| {
+            bls::expand(p, env)
+                .split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter(|p| !p.starts_with('$'))
+        .collect()
+}
+
 fn resolve_paths(ctx: &Ctx<'_>, entries: &mut [BootEntry]) {
     for e in entries.iter_mut() {
         e.kernel_path = e.kernel.as_deref().and_then(|k| ctx.boot_path(k));
@@ -514,6 +529,7 @@ fn systemd_boot(ctx: &mut Ctx<'_>, env: &[(String, String)]) -> Option<BootConfi
             if let Some(text) = ctx.read(&p) {
                 let (mut e, version) = bls::parse_entry(&text, name.trim_end_matches(".conf"), &p);
                 e.cmdline = e.cmdline.map(|c| bls::expand(&c, env));
+                e.initrd = expand_paths(&e.initrd, env);
                 found.push((e, version));
             }
         }
@@ -616,6 +632,7 @@ fn from_grub2(
                 let id = name.trim_end_matches(".conf");
                 let (mut e, version) = bls::parse_entry(&text, id, &p);
                 e.cmdline = e.cmdline.map(|c| bls::expand(&c, env));
+                e.initrd = expand_paths(&e.initrd, env);
                 found.push((e, version));
             }
         }
@@ -652,6 +669,7 @@ fn from_grub2(
         let mut entries = cfg.entries.clone();
         for e in &mut entries {
             e.cmdline = e.cmdline.take().map(|c| bls::expand(&c, env));
+            e.initrd = expand_paths(&e.initrd, env);
         }
         let index = match grub2::resolve_default(&cfg, &spec, &entries) {
             DefaultChoice::Index(i) => Some(i),
