@@ -94,6 +94,9 @@ pub struct DiskFacts {
     pub bios_boot_partition: bool,
     /// An MBR partition is marked active (`0x80`).
     pub active_partition: bool,
+    /// On an MBR disk, the gap between LBA 0 and the first partition holds
+    /// data (GRUB embeds its core.img there).
+    pub mbr_gap_used: bool,
     /// Device name of the EFI system partition, if there is one.
     pub esp_device: Option<String>,
 }
@@ -106,6 +109,7 @@ impl Default for DiskFacts {
             mbr_loader: None,
             bios_boot_partition: false,
             active_partition: false,
+            mbr_gap_used: false,
             esp_device: None,
         }
     }
