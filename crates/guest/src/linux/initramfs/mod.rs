@@ -11,7 +11,9 @@
 //! by [`Limits`] (entries, name length, total decompressed bytes). What
 //! cannot be read (lzop, squashfs, an ext2 ramdisk, a PE image, damage, a
 //! limit reached) ends the listing with a reason in
-//! [`InitrdListing::incomplete`]; entries before it are kept.
+//! [`InitrdListing::incomplete`]; entries before it are kept. As in the
+//! kernel, a compressed member must hold whole archives: one that ends
+//! inside an entry is reported, not joined with the next member.
 //!
 //! Decompressors, all pure Rust or already in the workspace, Apache-2.0/MIT
 //! compatible:
