@@ -305,3 +305,26 @@ fn archive_larger_than_the_read_buffer() {
     assert!(listing.files.contains_key("etc/cmdline.d/01.conf"));
     assert!(listing.files.contains_key("etc/cmdline.d/00-root.conf"));
 }
+
+#[test]
+fn entry_and_name_limits_stop_the_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..50 {
+        write(dir.path(), &format!("d/{}{i}", "n".repeat(200)), "");
+    }
+    let img = cpio_newc(dir.path());
+    let few = Limits {
+        max_entries: 10,
+        ..Limits::default()
+    };
+    let listing = list(&img, few, &wanted);
+    assert_eq!(listing.entries.len(), 10);
+    assert!(listing.incomplete.unwrap().contains("more than 10 entries"));
+    let short = Limits {
+        max_name_bytes: 2000,
+        ..Limits::default()
+    };
+    let listing = list(&img, short, &wanted);
+    assert!(listing.incomplete.unwrap().contains("bytes of entry names"));
+    assert!(listing.entries.len() <= 10);
+}
