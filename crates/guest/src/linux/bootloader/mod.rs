@@ -176,7 +176,11 @@ struct Ctx<'g> {
 
 impl Ctx<'_> {
     fn read(&mut self, path: &str) -> Option<String> {
-        match read_text(self.guest, path, CONFIG_FILE_LIMIT) {
+        self.read_limited(path, CONFIG_FILE_LIMIT)
+    }
+
+    fn read_limited(&mut self, path: &str, limit: u64) -> Option<String> {
+        match read_text(self.guest, path, limit) {
             Ok(t) => t,
             Err(e) => {
                 self.evidence
@@ -526,7 +530,7 @@ fn systemd_boot(ctx: &mut Ctx<'_>, env: &[(String, String)]) -> Option<BootConfi
         let mut found = Vec::new();
         for name in names {
             let p = format!("{dir}/{name}");
-            if let Some(text) = ctx.read(&p) {
+            if let Some(text) = ctx.read_limited(&p, bls::FILE_LIMIT) {
                 let (mut e, version) = bls::parse_entry(&text, name.trim_end_matches(".conf"), &p);
                 e.cmdline = e.cmdline.map(|c| bls::expand(&c, env));
                 e.initrd = expand_paths(&e.initrd, env);
@@ -628,7 +632,7 @@ fn from_grub2(
         }
         for name in names {
             let p = format!("/boot/loader/entries/{name}");
-            if let Some(text) = ctx.read(&p) {
+            if let Some(text) = ctx.read_limited(&p, bls::FILE_LIMIT) {
                 let id = name.trim_end_matches(".conf");
                 let (mut e, version) = bls::parse_entry(&text, id, &p);
                 e.cmdline = e.cmdline.map(|c| bls::expand(&c, env));
