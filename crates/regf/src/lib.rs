@@ -63,6 +63,7 @@ pub use base_block::{checksum, BaseBlock, BASE_BLOCK_SIZE};
 pub use error::{RegfError, Result};
 pub use hive::{Hive, HiveState, MAX_HIVE_SIZE};
 pub use key::Key;
+pub use marvin::log_entry_hash;
 pub use time::FileTime;
 pub use value::{decode, Value, ValueData, ValueType, BIG_DATA_SEGMENT};
 pub use walk::{walk_all, WalkStats, MAX_KEY_DEPTH};

@@ -11,6 +11,13 @@ fn mix(s0: &mut u32, s1: &mut u32) {
     *s1 = s1.rotate_left(19);
 }
 
+/// Marvin32 of `data` with the registry's log seed: the hash that guards
+/// new-format (`HvLE`) transaction log entries. Public so that tools and
+/// tests can check or build log entries.
+pub fn log_entry_hash(data: &[u8]) -> u64 {
+    marvin32(LOG_SEED, data)
+}
+
 /// Marvin32 of `data` with `seed`.
 pub(crate) fn marvin32(seed: u64, data: &[u8]) -> u64 {
     let mut s0 = seed as u32;

@@ -16,13 +16,6 @@ fn utf16_hex(s: &str) -> String {
         .join(",")
 }
 
-fn bytes_hex(b: &[u8]) -> String {
-    b.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 /// hivexml's dump of a hive.
 fn hivexml(dir: &std::path::Path, hive: &[u8]) -> String {
     let path = dir.join("xml-hive");

@@ -191,3 +191,65 @@ lib.hivex_close(h)
     );
     std::fs::read(&hive_path).unwrap()
 }
+
+/// Appends a hive bin holding `cells` (each an allocated cell with that
+/// data) and a free cell for the rest; updates the hive bins size and the
+/// checksum. Returns the cell offsets. Used for the structures hivex never
+/// writes (index roots, big data), and for hostile cases.
+pub fn append_bin(hive: &mut Vec<u8>, cells: &[Vec<u8>]) -> Vec<u32> {
+    let bins_size = get32(hive, 40);
+    hive.truncate(4096 + bins_size as usize);
+    let sizes: Vec<usize> = cells
+        .iter()
+        .map(|c| (4 + c.len()).div_ceil(8) * 8)
+        .collect();
+    let used = 32 + sizes.iter().sum::<usize>();
+    let bin_size = (used + 8).div_ceil(4096) * 4096;
+    let start = hive.len();
+    hive.resize(start + bin_size, 0);
+    hive[start..start + 4].copy_from_slice(b"hbin");
+    put32(hive, start + 4, bins_size);
+    put32(hive, start + 8, bin_size as u32);
+    let mut at = 32;
+    let mut offsets = Vec::new();
+    for (cell, size) in cells.iter().zip(&sizes) {
+        put32(hive, start + at, (-(*size as i32)) as u32);
+        hive[start + at + 4..start + at + 4 + cell.len()].copy_from_slice(cell);
+        offsets.push(bins_size + at as u32);
+        at += size;
+    }
+    put32(hive, start + at, (bin_size - at) as u32);
+    put32(hive, 40, bins_size + bin_size as u32);
+    fix_checksum(hive);
+    offsets
+}
+
+/// File offset of the cell data (past the size field) of cell `offset`.
+pub fn cell_at(offset: u32) -> usize {
+    4096 + offset as usize + 4
+}
+
+/// A subkey list cell: `sig` ("li", "lh", "lf", "ri") and its entries
+/// (lh/lf entries get a zero hash/hint).
+pub fn list_cell(sig: &[u8; 2], entries: &[u32]) -> Vec<u8> {
+    let mut c = sig.to_vec();
+    c.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for e in entries {
+        c.extend_from_slice(&e.to_le_bytes());
+        if sig == b"lh" || sig == b"lf" {
+            c.extend_from_slice(&[0; 4]);
+        }
+    }
+    c
+}
+
+/// The subkey entries of key node `nk` (offset), read from its list.
+pub fn subkey_entries(hive: &[u8], nk: u32) -> Vec<u32> {
+    let list = get32(hive, cell_at(nk) + 28);
+    let c = cell_at(list);
+    let stride = if &hive[c..c + 2] == b"li" { 4 } else { 8 };
+    let count = u16::from_le_bytes([hive[c + 2], hive[c + 3]]) as usize;
+    (0..count)
+        .map(|i| get32(hive, c + 4 + i * stride))
+        .collect()
+}
