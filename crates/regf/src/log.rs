@@ -159,8 +159,9 @@ fn parse_entry(log: &[u8], at: usize) -> Option<(Entry<'_>, usize)> {
 /// bins size. False (nothing written) if the hive cannot hold them.
 fn apply_entry(hive: &mut Vec<u8>, e: &Entry) -> bool {
     let needed = BASE_BLOCK_SIZE + e.bins_size as usize;
-    if hive.len() < needed {
-        hive.resize(needed, 0);
+    let carried: usize = e.pages.iter().map(|(_, p)| p.len()).sum();
+    if !grow(hive, needed, carried) {
+        return false;
     }
     for (offset, page) in &e.pages {
         let at = BASE_BLOCK_SIZE + *offset as usize;
@@ -182,8 +183,8 @@ fn replay_old(hive: &mut Vec<u8>, base: &BaseBlock, logs: &[(BaseBlock, &[u8])])
         }
         if let Some(pages) = old_pages(bb, log) {
             let needed = BASE_BLOCK_SIZE + bb.hive_bins_size as usize;
-            if hive.len() < needed {
-                hive.resize(needed, 0);
+            if !grow(hive, needed, pages.len() * 512) {
+                continue;
             }
             for (offset, page) in pages {
                 let at = BASE_BLOCK_SIZE + offset as usize;
@@ -197,6 +198,21 @@ fn replay_old(hive: &mut Vec<u8>, base: &BaseBlock, logs: &[(BaseBlock, &[u8])])
         }
     }
     0
+}
+
+/// Grows the hive to `needed` bytes when a log says it grew. New hive bins
+/// are always dirty, so the log must carry at least as many page bytes as
+/// the hive grows: growth is bounded by the log's own size, never by a
+/// size field alone.
+fn grow(hive: &mut Vec<u8>, needed: usize, carried: usize) -> bool {
+    if hive.len() >= needed {
+        return true;
+    }
+    if needed - hive.len() > carried {
+        return false;
+    }
+    hive.resize(needed, 0);
+    true
 }
 
 /// The dirty pages of an old-format log, all checked to be present.

@@ -47,7 +47,9 @@ fn changed_pages(old: &[u8], new: &[u8], size: usize) -> Vec<(u32, Vec<u8>)> {
     let end = bins_size(new) as usize;
     (0..end / size)
         .map(|p| p * size)
-        .filter(|&off| old.get(PAGE + off..PAGE + off + size) != new.get(PAGE + off..PAGE + off + size))
+        .filter(|&off| {
+            old.get(PAGE + off..PAGE + off + size) != new.get(PAGE + off..PAGE + off + size)
+        })
         .map(|off| (off as u32, new[PAGE + off..PAGE + off + size].to_vec()))
         .collect()
 }
@@ -91,7 +93,11 @@ fn new_log(base: &[u8], entries: &[Vec<u8>]) -> Vec<u8> {
 
 fn start(hive: &Hive) -> u32 {
     let k = hive.key("Services\\viostor").unwrap().unwrap();
-    hive.value(&k, "Start").unwrap().unwrap().as_dword().unwrap()
+    hive.value(&k, "Start")
+        .unwrap()
+        .unwrap()
+        .as_dword()
+        .unwrap()
 }
 
 #[test]
@@ -249,5 +255,23 @@ fn old_format_log_is_replayed() {
     // A log cut short of its pages is not used either.
     let cut = &log[..log.len() - 512];
     let hive = Hive::open_with_logs(primary, Some(cut), None).unwrap();
+    assert_eq!(hive.state(), HiveState::Stale);
+}
+
+#[test]
+fn a_log_cannot_grow_the_hive_past_the_pages_it_carries() {
+    let dir = tempfile::tempdir().unwrap();
+    let (h0, h1, _) = states(dir.path());
+    let primary = dirty(&h0);
+    let seq = get32(&primary, 8);
+    // One page, but a hive bins size of 1 GiB.
+    let mut e = entry(seq, &h0, &h1);
+    put32(&mut e, 16, 1 << 30);
+    let hash1 = log_entry_hash(&e[40..]);
+    e[24..32].copy_from_slice(&hash1.to_le_bytes());
+    let hash2 = log_entry_hash(&e[..32]);
+    e[32..40].copy_from_slice(&hash2.to_le_bytes());
+    let log1 = new_log(&h1, &[e]);
+    let hive = Hive::open_with_logs(primary, Some(&log1), None).unwrap();
     assert_eq!(hive.state(), HiveState::Stale);
 }
