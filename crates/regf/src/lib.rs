@@ -38,6 +38,13 @@
 //! subkey count must match its lists. Format versions other than 1.x and
 //! files over [`MAX_HIVE_SIZE`] are refused.
 //!
+//! # Reading everything
+//! [`walk_all`] visits every key and value and decodes all data, visiting
+//! each key node once and at most [`MAX_KEY_DEPTH`] levels deep: the entry
+//! point for consistency checks and fuzzing. Lookups by path
+//! ([`Hive::key`]) compare names case-insensitively against every
+//! subkey; the `lf`/`lh` hints are not trusted to skip any.
+//!
 //! # Why a reader of its own
 //! `notatin` (Apache-2.0) reads hives and logs, but follows `ri` lists by
 //! unbounded recursion with no cycle check (a self-referencing `ri` list
