@@ -12,6 +12,10 @@ pub mod identity;
 pub mod initramfs;
 pub mod initrd_generator;
 pub mod kernels;
+pub mod network;
+pub mod packages;
+pub mod services;
+pub mod storage;
 pub mod virtio;
 
 use crate::evidence::Fact;
