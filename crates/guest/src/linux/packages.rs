@@ -204,9 +204,3 @@ pub fn first_file(g: &dyn GuestFiles, paths: &[&str]) -> (Option<String>, Vec<Ev
         ),
     }
 }
-
-/// Reads a small text file's first line (e.g. a version file).
-pub(crate) fn first_line(g: &dyn GuestFiles, path: &str) -> Option<String> {
-    super::services::read_text(g, path, 4096)
-        .and_then(|t| t.lines().next().map(|l| l.trim().to_string()))
-}

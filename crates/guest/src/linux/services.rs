@@ -10,8 +10,8 @@
 //! a preset only takes effect when `systemctl preset` runs. A unit linked
 //! to `/dev/null` in `/etc/systemd/system` is masked and never starts,
 //! whatever links exist. SysV start links (`/etc/rc?.d/S??name`,
-//! `/etc/rc.d/rc?.d/`, `/etc/init.d/rc?.d/`) are read for runlevels 2, 3
-//! and 5. The default target is the `/etc/systemd/system/default.target`
+//! `/etc/rc.d/rc?.d/`, `/etc/init.d/rc?.d/`) are read for runlevels 2, 3,
+//! 5 and S. The default target is the `/etc/systemd/system/default.target`
 //! link (else the vendor one).
 //!
 //! Folder listings are bounded ([`MAX_DIR_ENTRIES`] per folder,
@@ -117,7 +117,7 @@ pub struct UnitState {
     pub vendor_wants: Vec<String>,
     /// The mask link (`/etc/systemd/system/<unit>` → `/dev/null`).
     pub masked_by: Option<String>,
-    /// SysV start links for runlevels 2, 3, 5.
+    /// SysV start links for runlevels 2, 3, 5 and S.
     pub sysv_start_links: Vec<String>,
     /// The SysV init script, if any (`/etc/init.d/<name>`).
     pub sysv_script: Option<String>,
@@ -211,11 +211,11 @@ fn wants_links(g: &dyn GuestFiles, dir: &str, unit: &str) -> Vec<String> {
     found
 }
 
-/// SysV start links `S??name` for runlevels 2, 3 and 5 in the folders the
-/// distributions use.
-fn sysv_start_links(g: &dyn GuestFiles, name: &str) -> Vec<String> {
+/// SysV start links `S??name` for runlevels 2, 3, 5 and S (Debian's
+/// boot-time runlevel) in the folders the distributions use.
+pub(crate) fn sysv_start_links(g: &dyn GuestFiles, name: &str) -> Vec<String> {
     let mut found = Vec::new();
-    for level in ['2', '3', '5'] {
+    for level in ['2', '3', '5', 'S'] {
         for base in ["/etc", "/etc/rc.d", "/etc/init.d"] {
             let dir = format!("{base}/rc{level}.d");
             for entry in list_dir(g, &dir) {
