@@ -141,6 +141,17 @@ impl GuestFiles for DirGuest {
         Ok(Some(data))
     }
 
+    fn read_prefix(&self, path: &str, len: usize) -> Result<Option<Vec<u8>>, GuestError> {
+        let Some(real) = self.resolve(path, true)? else {
+            return Ok(None);
+        };
+        let mut data = Vec::new();
+        fs::File::open(self.host(&real))
+            .and_then(|f| f.take(len as u64).read_to_end(&mut data))
+            .map_err(|e| Self::io_error(path, e))?;
+        Ok(Some(data))
+    }
+
     fn read_dir(&self, path: &str) -> Result<Option<Vec<(String, FileKind)>>, GuestError> {
         let Some(real) = self.resolve(path, true)? else {
             return Ok(None);

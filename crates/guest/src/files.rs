@@ -157,6 +157,16 @@ pub trait GuestFiles: Send + Sync {
     /// Contents of a file, following links. `Err(TooLarge)` past `limit`.
     fn read_file(&self, path: &str, limit: u64) -> Result<Option<Vec<u8>>, GuestError>;
 
+    /// The first `len` bytes of a file (fewer if it is shorter), following
+    /// links. Implementations with positioned reads should override it; the
+    /// default reads the whole file up to 64 MiB.
+    fn read_prefix(&self, path: &str, len: usize) -> Result<Option<Vec<u8>>, GuestError> {
+        Ok(self.read_file(path, 64 << 20)?.map(|mut data| {
+            data.truncate(len);
+            data
+        }))
+    }
+
     /// Entries of a directory (without `.` and `..`), following links.
     fn read_dir(&self, path: &str) -> Result<Option<Vec<(String, FileKind)>>, GuestError>;
 

@@ -15,6 +15,7 @@ pub mod dir;
 pub mod evidence;
 pub mod files;
 pub mod linux;
+pub mod text;
 
 pub use dir::DirGuest;
 pub use evidence::{Evidence, EvidenceKind, Fact};
