@@ -10,7 +10,7 @@
 
 use super::syntax::{shell_var, shell_vars};
 use super::{Matcher, NetProfile, NetworkFacts, Stack};
-use crate::linux::services::{join, list_dir, read_config};
+use crate::linux::services::{join, list_dir};
 use crate::{Evidence, GuestFiles};
 
 /// Suffixes the initscripts ignore.
@@ -30,7 +30,7 @@ pub fn read(g: &dyn GuestFiles, facts: &mut NetworkFacts) {
                 continue;
             }
             let path = join(dir, &name);
-            if let Some(text) = read_config(g, &path) {
+            if let Some(text) = super::read_noted(g, &path, &mut facts.unreadable) {
                 facts.profiles.push(profile(&path, suffix, &text, stack));
             }
         }

@@ -9,7 +9,7 @@
 //! `hwaddress` inside an `iface` stanza.
 
 use super::{Matcher, NetProfile, NetworkFacts, Stack};
-use crate::linux::services::{join, list_dir, read_config};
+use crate::linux::services::{join, list_dir};
 use crate::{Evidence, GuestFiles};
 
 /// Deepest `source` chain followed.
@@ -31,6 +31,7 @@ struct Iface {
 #[derive(Default)]
 struct State {
     files: usize,
+    unreadable: Vec<super::Unreadable>,
     auto: Vec<String>,
     ifaces: Vec<Iface>,
 }
@@ -39,6 +40,7 @@ struct State {
 pub fn read(g: &dyn GuestFiles, facts: &mut NetworkFacts) {
     let mut st = State::default();
     read_file(g, "/etc/network/interfaces", 0, &mut st);
+    facts.unreadable.append(&mut st.unreadable);
     for i in st.ifaces {
         if i.method == "loopback" || i.name == "lo" {
             continue;
@@ -76,7 +78,7 @@ fn read_file(g: &dyn GuestFiles, path: &str, depth: usize, st: &mut State) {
         return;
     }
     st.files += 1;
-    let Some(text) = read_config(g, path) else {
+    let Some(text) = super::read_noted(g, path, &mut st.unreadable) else {
         return;
     };
     let mut current: Option<usize> = None;

@@ -19,7 +19,7 @@ pub fn read(g: &dyn GuestFiles, facts: &mut NetworkFacts) {
         "/usr/lib/NetworkManager/system-connections",
     ];
     for file in config_files(g, &dirs, "") {
-        if let Some(text) = read_config(g, &file) {
+        if let Some(text) = super::read_noted(g, &file, &mut facts.unreadable) {
             if let Some(p) = profile(&file, &text) {
                 facts.profiles.push(p);
             }

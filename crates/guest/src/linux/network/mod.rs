@@ -30,7 +30,9 @@ pub mod yaml;
 
 pub use syntax::{shell_var, shell_vars};
 
-use super::services::{is_empty_file, link_target, list_dir, read_config, unit_state, UnitState};
+use super::services::{
+    is_empty_file, link_target, list_dir, read_config, read_config_checked, unit_state, UnitState,
+};
 use crate::{Evidence, GuestFiles};
 
 /// A network configuration system.
@@ -339,6 +341,22 @@ fn naming(g: &dyn GuestFiles, cmdline: Option<&str>) -> IfNaming {
         n.first_nic = Some("eth0".to_string());
     }
     n
+}
+
+/// Reads a configuration file; one that exists but cannot be read (too
+/// large, damaged) is noted in `unreadable` instead of being taken as
+/// absent.
+pub(crate) fn read_noted(g: &dyn GuestFiles, path: &str, unreadable: &mut Vec<Unreadable>) -> Option<String> {
+    match read_config_checked(g, path) {
+        Ok(text) => text,
+        Err(e) => {
+            unreadable.push(Unreadable {
+                path: path.to_string(),
+                reason: e.to_string(),
+            });
+            None
+        }
+    }
 }
 
 /// Files in `dirs` ending with `suffix`, a name in an earlier folder

@@ -7,13 +7,12 @@
 
 use super::yaml::{self, Yaml};
 use super::{config_files, Matcher, NetProfile, NetworkFacts, Stack, Unreadable};
-use crate::linux::services::read_config;
 use crate::{Evidence, GuestFiles};
 
 /// Reads netplan profiles into `facts`.
 pub fn read(g: &dyn GuestFiles, facts: &mut NetworkFacts) {
     for file in config_files(g, &["/etc/netplan", "/lib/netplan", "/usr/lib/netplan"], ".yaml") {
-        let Some(text) = read_config(g, &file) else {
+        let Some(text) = super::read_noted(g, &file, &mut facts.unreadable) else {
             continue;
         };
         match yaml::parse(&text) {

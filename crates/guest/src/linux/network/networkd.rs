@@ -26,7 +26,7 @@ pub fn read(g: &dyn GuestFiles, facts: &mut NetworkFacts) {
         if link_target(g, &file).as_deref() == Some("/dev/null") {
             continue;
         }
-        if let Some(text) = read_config(g, &file) {
+        if let Some(text) = super::read_noted(g, &file, &mut facts.unreadable) {
             facts.profiles.push(profile(&file, &text));
         }
     }
