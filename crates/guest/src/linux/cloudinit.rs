@@ -23,7 +23,9 @@
 
 use super::network::yaml::{self, Yaml};
 use super::packages::InstalledPackages;
-use super::services::{exists, join, list_dir, read_config, sysv_start_links, unit_state, UnitState};
+use super::services::{
+    exists, join, list_dir, read_config, read_config_checked, sysv_start_links, unit_state, UnitState,
+};
 use crate::{Evidence, GuestFiles};
 
 /// The units of the four stages and the target, current names first.
@@ -261,8 +263,13 @@ fn read_config_files(g: &dyn GuestFiles, f: &mut CloudInitFacts) {
     let mut merged = Yaml::Map(Vec::new());
     let mut origin: Vec<(String, String)> = Vec::new();
     for file in files {
-        let Some(text) = read_config(g, &file) else {
-            continue;
+        let text = match read_config_checked(g, &file) {
+            Ok(Some(text)) => text,
+            Ok(None) => continue,
+            Err(e) => {
+                f.unreadable.push((file, e.to_string()));
+                continue;
+            }
         };
         f.config_files.push(file.clone());
         if has_block_datasource_list(&text) {
