@@ -5,7 +5,7 @@
 //! Read: `/usr/sbin/sshd`; units `sshd.service`, `ssh.service`,
 //! `ssh.socket`, `sshd.socket` and SysV `sshd`/`ssh`;
 //! `/etc/ssh/sshd_config` and the files its `Include` lines name (globs
-//! in the last component, relative to `/etc/ssh`, at most
+//! in the last component, relative to `/etc/ssh`, each file once, at most
 //! [`MAX_INCLUDES`] files, [`MAX_INCLUDE_DEPTH`] levels; the first value
 //! of a keyword wins, as in sshd; `Match` blocks are skipped);
 //! `/etc/shadow` and `/etc/passwd` (root and UID ≥ 1000), where a
@@ -69,8 +69,7 @@ pub struct SshFacts {
 }
 
 impl SshFacts {
-    /// Some unit or SysV link starts sshd and none is masked... more
-    /// precisely: at least one of the units is enabled.
+    /// At least one of the sshd units (or its SysV script) starts at boot.
     pub fn enabled(&self) -> bool {
         self.units.iter().any(UnitState::enabled)
     }
@@ -193,7 +192,9 @@ fn ssh_facts(g: &dyn GuestFiles) -> SshFacts {
 
 /// Reads one sshd configuration file, following `Include`.
 fn read_sshd_config(g: &dyn GuestFiles, path: &str, depth: usize, budget: &mut usize, f: &mut SshFacts) {
-    if depth > MAX_INCLUDE_DEPTH || *budget == 0 {
+    // A file already read adds nothing (sshd itself would stop at its
+    // include depth limit).
+    if depth > MAX_INCLUDE_DEPTH || *budget == 0 || f.config_files.iter().any(|p| p == path) {
         return;
     }
     *budget -= 1;
