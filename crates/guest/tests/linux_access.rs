@@ -49,17 +49,45 @@ fn debian_tree() -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     let r = d.path();
     write(r, "/usr/sbin/sshd", "\x7fELF");
-    write(r, "/lib/systemd/system/ssh.service", "[Install]\nWantedBy=multi-user.target\nAlias=sshd.service\n");
-    symlink(r, "/etc/systemd/system/multi-user.target.wants/ssh.service", "/lib/systemd/system/ssh.service");
-    symlink(r, "/etc/systemd/system/sshd.service", "/lib/systemd/system/ssh.service");
+    write(
+        r,
+        "/lib/systemd/system/ssh.service",
+        "[Install]\nWantedBy=multi-user.target\nAlias=sshd.service\n",
+    );
+    symlink(
+        r,
+        "/etc/systemd/system/multi-user.target.wants/ssh.service",
+        "/lib/systemd/system/ssh.service",
+    );
+    symlink(
+        r,
+        "/etc/systemd/system/sshd.service",
+        "/lib/systemd/system/ssh.service",
+    );
     write(r, "/etc/ssh/sshd_config", DEBIAN_SSHD_CONFIG);
-    write(r, "/etc/ssh/sshd_config.d/50-cloud-init.conf", "PasswordAuthentication no\n");
-    write(r, "/etc/ssh/ssh_host_ed25519_key", "-----BEGIN OPENSSH PRIVATE KEY-----\n");
+    write(
+        r,
+        "/etc/ssh/sshd_config.d/50-cloud-init.conf",
+        "PasswordAuthentication no\n",
+    );
+    write(
+        r,
+        "/etc/ssh/ssh_host_ed25519_key",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\n",
+    );
     write(r, "/etc/ssh/ssh_host_ed25519_key.pub", "ssh-ed25519 AAAA\n");
     write(r, "/etc/shadow", SHADOW);
     write(r, "/etc/passwd", PASSWD);
-    write(r, "/home/debian/.ssh/authorized_keys", "# managed\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB debian@host\n");
-    symlink(r, "/etc/systemd/system/default.target", "/lib/systemd/system/multi-user.target");
+    write(
+        r,
+        "/home/debian/.ssh/authorized_keys",
+        "# managed\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB debian@host\n",
+    );
+    symlink(
+        r,
+        "/etc/systemd/system/default.target",
+        "/lib/systemd/system/multi-user.target",
+    );
     d
 }
 
@@ -69,12 +97,34 @@ fn debian_sshd_and_accounts() {
     let f = access_facts(&DirGuest::new(d.path()));
     assert!(f.ssh.binary.is_some());
     assert!(f.ssh.enabled());
-    assert_eq!(f.ssh.config_files, ["/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d/50-cloud-init.conf"]);
+    assert_eq!(
+        f.ssh.config_files,
+        [
+            "/etc/ssh/sshd_config",
+            "/etc/ssh/sshd_config.d/50-cloud-init.conf"
+        ]
+    );
     let pa = f.ssh.setting("passwordauthentication").unwrap();
-    assert_eq!(pa.values, ["no"], "the included file comes first, and the first value wins");
-    assert_eq!(pa.evidence.location, "/etc/ssh/sshd_config.d/50-cloud-init.conf");
-    assert_eq!(f.ssh.setting("kbdinteractiveauthentication").unwrap().values, ["no"]);
-    assert!(f.ssh.setting("permitrootlogin").is_none(), "Match blocks and comments are not global settings");
+    assert_eq!(
+        pa.values,
+        ["no"],
+        "the included file comes first, and the first value wins"
+    );
+    assert_eq!(
+        pa.evidence.location,
+        "/etc/ssh/sshd_config.d/50-cloud-init.conf"
+    );
+    assert_eq!(
+        f.ssh
+            .setting("kbdinteractiveauthentication")
+            .unwrap()
+            .values,
+        ["no"]
+    );
+    assert!(
+        f.ssh.setting("permitrootlogin").is_none(),
+        "Match blocks and comments are not global settings"
+    );
     assert!(f.ssh.setting("listenaddress").is_none());
     assert_eq!(f.ssh.host_keys, ["/etc/ssh/ssh_host_ed25519_key"]);
 
@@ -82,10 +132,16 @@ fn debian_sshd_and_accounts() {
     assert_eq!(names, ["root", "debian", "admin"]);
     assert_eq!(f.accounts[0].password, Some(PasswordState::Set));
     assert_eq!(f.accounts[1].password, Some(PasswordState::Locked));
-    assert_eq!(f.accounts[1].authorized_keys.as_ref().unwrap().value, "1 keys");
+    assert_eq!(
+        f.accounts[1].authorized_keys.as_ref().unwrap().value,
+        "1 keys"
+    );
     assert_eq!(f.accounts[2].password, Some(PasswordState::Set));
     let all = format!("{f:?}");
-    assert!(!all.contains("$6$") && !all.contains("$y$"), "no hash is ever kept");
+    assert!(
+        !all.contains("$6$") && !all.contains("$y$"),
+        "no hash is ever kept"
+    );
     assert_eq!(f.default_target.unwrap().target, "multi-user.target");
 }
 
@@ -94,21 +150,35 @@ fn listen_address_ports_and_disabled_sshd() {
     let d = tempfile::tempdir().unwrap();
     let r = d.path();
     write(r, "/usr/sbin/sshd", "");
-    write(r, "/usr/lib/systemd/system/sshd.service", "[Install]\nWantedBy=multi-user.target\n");
+    write(
+        r,
+        "/usr/lib/systemd/system/sshd.service",
+        "[Install]\nWantedBy=multi-user.target\n",
+    );
     write(
         r,
         "/etc/ssh/sshd_config",
         "Port 22\nPort 2222\nListenAddress 192.168.10.5\nListenAddress=[::1]:22\nPermitRootLogin=yes\nInclude extra.conf\n",
     );
-    write(r, "/etc/ssh/extra.conf", "Include /etc/ssh/sshd_config\nPermitRootLogin no\n");
+    write(
+        r,
+        "/etc/ssh/extra.conf",
+        "Include /etc/ssh/sshd_config\nPermitRootLogin no\n",
+    );
     write(r, "/etc/shadow", "root:!!:19700::::::\n");
     write(r, "/etc/passwd", "root:x:0:0:root:/root:/bin/bash\n");
     let f = access_facts(&DirGuest::new(r));
     assert!(!f.ssh.enabled(), "installed, no enable link");
-    assert_eq!(f.ssh.setting("listenaddress").unwrap().values, ["192.168.10.5", "[::1]:22"]);
+    assert_eq!(
+        f.ssh.setting("listenaddress").unwrap().values,
+        ["192.168.10.5", "[::1]:22"]
+    );
     assert_eq!(f.ssh.setting("port").unwrap().values, ["22", "2222"]);
     assert_eq!(f.ssh.setting("permitrootlogin").unwrap().values, ["yes"]);
-    assert!(f.ssh.config_files.len() <= imsprep_guest::linux::access::MAX_INCLUDES, "self-include is bounded");
+    assert!(
+        f.ssh.config_files.len() <= imsprep_guest::linux::access::MAX_INCLUDES,
+        "self-include is bounded"
+    );
     assert_eq!(f.accounts[0].password, Some(PasswordState::Locked));
     assert!(f.accounts[0].authorized_keys.is_none());
 }
@@ -128,9 +198,21 @@ const PUBLIC_ZONE: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>
 fn firewalld_zone_override() {
     let d = tempfile::tempdir().unwrap();
     let r = d.path();
-    write(r, "/usr/lib/systemd/system/firewalld.service", "[Install]\nWantedBy=multi-user.target\n");
-    symlink(r, "/etc/systemd/system/multi-user.target.wants/firewalld.service", "/usr/lib/systemd/system/firewalld.service");
-    write(r, "/etc/firewalld/firewalld.conf", "# firewalld config file\nDefaultZone=public\nCleanupOnExit=yes\n");
+    write(
+        r,
+        "/usr/lib/systemd/system/firewalld.service",
+        "[Install]\nWantedBy=multi-user.target\n",
+    );
+    symlink(
+        r,
+        "/etc/systemd/system/multi-user.target.wants/firewalld.service",
+        "/usr/lib/systemd/system/firewalld.service",
+    );
+    write(
+        r,
+        "/etc/firewalld/firewalld.conf",
+        "# firewalld config file\nDefaultZone=public\nCleanupOnExit=yes\n",
+    );
     write(r, "/usr/lib/firewalld/zones/public.xml", PUBLIC_ZONE);
     let f = access_facts(&DirGuest::new(r));
     let fw = &f.firewalls[0];
@@ -140,14 +222,21 @@ fn firewalld_zone_override() {
     write(r, "/etc/firewalld/zones/public.xml", "<?xml version=\"1.0\"?>\n<zone>\n  <short>Public</short>\n  <service name=\"https\"/>\n</zone>\n");
     let f = access_facts(&DirGuest::new(r));
     assert_eq!(f.firewalls[0].allows_ssh, Some(false));
-    assert!(f.firewalls[0].evidence.iter().any(|e| e.location == "/etc/firewalld/zones/public.xml"));
+    assert!(f.firewalls[0]
+        .evidence
+        .iter()
+        .any(|e| e.location == "/etc/firewalld/zones/public.xml"));
 }
 
 #[test]
 fn ufw_and_iptables() {
     let d = tempfile::tempdir().unwrap();
     let r = d.path();
-    write(r, "/etc/ufw/ufw.conf", "# /etc/ufw/ufw.conf\nENABLED=yes\nLOGLEVEL=low\n");
+    write(
+        r,
+        "/etc/ufw/ufw.conf",
+        "# /etc/ufw/ufw.conf\nENABLED=yes\nLOGLEVEL=low\n",
+    );
     write(r, "/etc/ufw/user.rules", "*filter\n### RULES ###\n\n### tuple ### allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 80 -j ACCEPT\n\n### END RULES ###\nCOMMIT\n");
     write(
         r,
@@ -168,7 +257,11 @@ fn selinux_and_rescue_target() {
     let r = d.path();
     write(r, "/etc/selinux/config", "# This file controls the state of SELinux on the system.\nSELINUX=enforcing\nSELINUXTYPE=targeted\n");
     write(r, "/.autorelabel", "");
-    symlink(r, "/etc/systemd/system/default.target", "/usr/lib/systemd/system/emergency.target");
+    symlink(
+        r,
+        "/etc/systemd/system/default.target",
+        "/usr/lib/systemd/system/emergency.target",
+    );
     let f = access_facts(&DirGuest::new(r));
     assert_eq!(f.selinux.mode.as_ref().unwrap().0, "enforcing");
     assert_eq!(f.selinux.policy.as_deref(), Some("targeted"));
@@ -183,11 +276,21 @@ fn hostile_access_files_are_bounded() {
     let r = d.path();
     symlink(r, "/etc/ssh/sshd_config", "/etc/ssh/sshd_config");
     let big = d.path().join("etc/shadow");
-    std::fs::File::create(&big).unwrap().set_len(64 << 20).unwrap();
-    write(r, "/etc/passwd", "root:x:0:0:root:/root:/bin/bash\n::::::\nx:x:notanumber:0::/:/bin/sh\n");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(64 << 20)
+        .unwrap();
+    write(
+        r,
+        "/etc/passwd",
+        "root:x:0:0:root:/root:/bin/bash\n::::::\nx:x:notanumber:0::/:/bin/sh\n",
+    );
     symlink(r, "/root/.ssh", "/root/.ssh");
     let f = access_facts(&DirGuest::new(r));
     assert!(f.ssh.config_files.is_empty());
     assert_eq!(f.accounts.len(), 1);
-    assert_eq!(f.accounts[0].password, None, "unreadable shadow: no state claimed");
+    assert_eq!(
+        f.accounts[0].password, None,
+        "unreadable shadow: no state claimed"
+    );
 }

@@ -124,16 +124,41 @@ fn ubuntu_tree() -> tempfile::TempDir {
     let r = d.path();
     write(r, "/etc/cloud/cloud.cfg", UBUNTU_CLOUD_CFG);
     write(r, "/etc/cloud/cloud.cfg.d/90_dpkg.cfg", DPKG_CFG);
-    write(r, "/etc/cloud/cloud.cfg.d/README", "# All files in this directory will be read by cloud-init\n");
+    write(
+        r,
+        "/etc/cloud/cloud.cfg.d/README",
+        "# All files in this directory will be read by cloud-init\n",
+    );
     write(r, "/var/lib/dpkg/status", DPKG_STATUS);
     write(r, "/usr/bin/cloud-init", "#!/usr/bin/python3\n");
     write(r, "/usr/bin/growpart", "#!/bin/sh\n");
-    for unit in ["cloud-init-local.service", "cloud-init.service", "cloud-config.service", "cloud-final.service"] {
-        write(r, &format!("/lib/systemd/system/{unit}"), "[Install]\nWantedBy=cloud-init.target\n");
-        symlink(r, &format!("/etc/systemd/system/cloud-init.target.wants/{unit}"), &format!("/lib/systemd/system/{unit}"));
+    for unit in [
+        "cloud-init-local.service",
+        "cloud-init.service",
+        "cloud-config.service",
+        "cloud-final.service",
+    ] {
+        write(
+            r,
+            &format!("/lib/systemd/system/{unit}"),
+            "[Install]\nWantedBy=cloud-init.target\n",
+        );
+        symlink(
+            r,
+            &format!("/etc/systemd/system/cloud-init.target.wants/{unit}"),
+            &format!("/lib/systemd/system/{unit}"),
+        );
     }
-    write(r, "/lib/systemd/system/cloud-init.target", "[Install]\nWantedBy=multi-user.target\n");
-    symlink(r, "/etc/systemd/system/multi-user.target.wants/cloud-init.target", "/lib/systemd/system/cloud-init.target");
+    write(
+        r,
+        "/lib/systemd/system/cloud-init.target",
+        "[Install]\nWantedBy=multi-user.target\n",
+    );
+    symlink(
+        r,
+        "/etc/systemd/system/multi-user.target.wants/cloud-init.target",
+        "/lib/systemd/system/cloud-init.target",
+    );
     d
 }
 
@@ -157,13 +182,27 @@ fn ubuntu_cloud_image_defaults() {
     assert_eq!(ev.location, "/etc/cloud/cloud.cfg.d/90_dpkg.cfg");
     assert!(f.datasource_list_multiline.is_empty());
     assert_eq!(f.setting("disable_root").unwrap().value, "true");
-    assert_eq!(f.setting("system_info.default_user.lock_passwd").unwrap().value, "True");
-    assert_eq!(f.setting("system_info.distro").unwrap().evidence.location, "/etc/cloud/cloud.cfg");
+    assert_eq!(
+        f.setting("system_info.default_user.lock_passwd")
+            .unwrap()
+            .value,
+        "True"
+    );
+    assert_eq!(
+        f.setting("system_info.distro").unwrap().evidence.location,
+        "/etc/cloud/cloud.cfg"
+    );
     assert!(f.setting("ssh_pwauth").is_none());
     assert!(f.module_listed("cloud_init_modules", "growpart"));
-    assert!(f.module_listed("cloud_config_modules", "set_passwords"), "- and _ alike");
+    assert!(
+        f.module_listed("cloud_config_modules", "set_passwords"),
+        "- and _ alike"
+    );
     assert!(f.module_listed("cloud_init_modules", "ssh"));
-    assert_eq!(f.growpart_program.as_ref().unwrap().location, "/usr/bin/growpart");
+    assert_eq!(
+        f.growpart_program.as_ref().unwrap().location,
+        "/usr/bin/growpart"
+    );
     assert!(f.unreadable.is_empty(), "{:?}", f.unreadable);
     assert_eq!(f.config_files.len(), 2, "README is not a .cfg");
 }
@@ -178,13 +217,24 @@ fn subiquity_installer_leftovers_disable_it() {
         "datasource:\n  None:\n    metadata:\n      instance-id: 0f3a4b6c-1d2e-4f50-8a9b-0c1d2e3f4a5b\n    userdata_raw: \"#cloud-config\\ngrowpart: {mode: 'off'}\\n\"\ndatasource_list: [None]\n",
     );
     write(r, "/etc/cloud/ds-identify.cfg", "policy: enabled\n");
-    write(r, "/etc/cloud/cloud-init.disabled", "Disabled by Ubuntu live installer after first boot.\n");
-    symlink(r, "/etc/systemd/system/cloud-init-local.service", "/dev/null");
+    write(
+        r,
+        "/etc/cloud/cloud-init.disabled",
+        "Disabled by Ubuntu live installer after first boot.\n",
+    );
+    symlink(
+        r,
+        "/etc/systemd/system/cloud-init-local.service",
+        "/dev/null",
+    );
     let g = DirGuest::new(r);
     let pk = installed_packages(&g);
     let f = cloud_init_facts(&g, None, pk.get());
     assert_eq!(f.datasource_list.as_ref().unwrap().0, ["None"]);
-    assert_eq!(f.datasource_list.as_ref().unwrap().1.location, "/etc/cloud/cloud.cfg.d/99-installer.cfg");
+    assert_eq!(
+        f.datasource_list.as_ref().unwrap().1.location,
+        "/etc/cloud/cloud.cfg.d/99-installer.cfg"
+    );
     assert_eq!(f.disabled_by[0].location, "/etc/cloud/cloud-init.disabled");
     assert_eq!(f.ds_identify_policy.as_ref().unwrap().0, "enabled");
     assert_eq!(f.masked_units().count(), 1);
@@ -202,22 +252,45 @@ fn rpm_guest_version_from_python_package_and_block_list() {
         "/usr/lib/python3.6/site-packages/cloudinit/version.py",
         "# This file is part of cloud-init. See LICENSE file for license information.\n\n__VERSION__ = \"19.4\"\n_PACKAGED_VERSION = \"@@PACKAGED_VERSION@@\"\n",
     );
-    write(r, "/etc/cloud/cloud.cfg", "disable_root: 1\nssh_pwauth:   0\ncloud_init_modules:\n - disk_setup\n - [ssh, always]\n");
+    write(
+        r,
+        "/etc/cloud/cloud.cfg",
+        "disable_root: 1\nssh_pwauth:   0\ncloud_init_modules:\n - disk_setup\n - [ssh, always]\n",
+    );
     write(
         r,
         "/etc/cloud/cloud.cfg.d/05-ims.cfg",
         "datasource_list:\n  - OpenStack\ndatasource:\n  OpenStack:\n    metadata_urls: ['http://169.254.169.254']\n    apply_network_config: false\nnetwork: {config: disabled}\n",
     );
-    write(r, "/usr/lib/systemd/system/cloud-init.service", "[Install]\nWantedBy=multi-user.target\n");
-    symlink(r, "/etc/systemd/system/multi-user.target.wants/cloud-init.service", "/usr/lib/systemd/system/cloud-init.service");
+    write(
+        r,
+        "/usr/lib/systemd/system/cloud-init.service",
+        "[Install]\nWantedBy=multi-user.target\n",
+    );
+    symlink(
+        r,
+        "/etc/systemd/system/multi-user.target.wants/cloud-init.service",
+        "/usr/lib/systemd/system/cloud-init.service",
+    );
     let g = DirGuest::new(r);
     let pk = installed_packages(&g);
     let f = cloud_init_facts(&g, Some("ro cloud-init=disabled ci.ds=OpenStack"), pk.get());
     assert_eq!(f.version.as_ref().unwrap().0, "19.4");
-    assert_eq!(f.version.as_ref().unwrap().1.location, "/usr/lib/python3.6/site-packages/cloudinit/version.py");
+    assert_eq!(
+        f.version.as_ref().unwrap().1.location,
+        "/usr/lib/python3.6/site-packages/cloudinit/version.py"
+    );
     assert_eq!(f.datasource_list.as_ref().unwrap().0, ["OpenStack"]);
-    assert_eq!(f.datasource_list_multiline[0].location, "/etc/cloud/cloud.cfg.d/05-ims.cfg");
-    assert_eq!(f.setting("datasource.OpenStack.metadata_urls").unwrap().value, "http://169.254.169.254");
+    assert_eq!(
+        f.datasource_list_multiline[0].location,
+        "/etc/cloud/cloud.cfg.d/05-ims.cfg"
+    );
+    assert_eq!(
+        f.setting("datasource.OpenStack.metadata_urls")
+            .unwrap()
+            .value,
+        "http://169.254.169.254"
+    );
     assert_eq!(f.setting("network.config").unwrap().value, "disabled");
     assert_eq!(f.setting("ssh_pwauth").unwrap().value, "0");
     assert!(f.module_listed("cloud_init_modules", "ssh"));
@@ -241,12 +314,31 @@ fn absent_cloud_init() {
 fn hostile_cloud_cfg_is_bounded() {
     let d = tempfile::tempdir().unwrap();
     let r = d.path();
-    write(r, "/etc/cloud/cloud.cfg", format!("a: {}\n", "[".repeat(100_000)));
-    write(r, "/etc/cloud/cloud.cfg.d/01.cfg", format!("b: {}{}\n", "{x: ".repeat(3000), "}".repeat(3000)));
-    write(r, "/etc/cloud/cloud.cfg.d/02.cfg", "x: &a [1, 2]\ny: [*a, *a, *a]\ndatasource_list: [OpenStack]\n");
+    write(
+        r,
+        "/etc/cloud/cloud.cfg",
+        format!("a: {}\n", "[".repeat(100_000)),
+    );
+    write(
+        r,
+        "/etc/cloud/cloud.cfg.d/01.cfg",
+        format!("b: {}{}\n", "{x: ".repeat(3000), "}".repeat(3000)),
+    );
+    write(
+        r,
+        "/etc/cloud/cloud.cfg.d/02.cfg",
+        "x: &a [1, 2]\ny: [*a, *a, *a]\ndatasource_list: [OpenStack]\n",
+    );
     symlink(r, "/etc/cloud/cloud.cfg.d/03.cfg", "03.cfg");
     let f = cloud_init_facts(&DirGuest::new(r), None, None);
     assert_eq!(f.unreadable.len(), 3, "{:?}", f.unreadable);
-    assert!(f.unreadable.iter().any(|(p, r)| p.ends_with("03.cfg") && r.contains("symbolic links")));
-    assert_eq!(f.datasource_list.unwrap().0, ["OpenStack"], "aliases are read as text, not expanded");
+    assert!(f
+        .unreadable
+        .iter()
+        .any(|(p, r)| p.ends_with("03.cfg") && r.contains("symbolic links")));
+    assert_eq!(
+        f.datasource_list.unwrap().0,
+        ["OpenStack"],
+        "aliases are read as text, not expanded"
+    );
 }

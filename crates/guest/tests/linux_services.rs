@@ -16,7 +16,12 @@ use imsprep_guest::DirGuest;
 fn ln_s(root: &Path, link: &str, target: &str) {
     let p = root.join(link.trim_start_matches('/'));
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    let st = Command::new("ln").arg("-s").arg(target).arg(&p).status().unwrap();
+    let st = Command::new("ln")
+        .arg("-s")
+        .arg(target)
+        .arg(&p)
+        .status()
+        .unwrap();
     assert!(st.success());
 }
 
@@ -26,12 +31,22 @@ const SSHD_UNIT: &str = "[Unit]\nDescription=OpenSSH server daemon\n[Service]\nE
 fn enabled_unit_has_a_wants_link() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "/usr/lib/systemd/system/sshd.service", SSHD_UNIT);
-    ln_s(d.path(), "/etc/systemd/system/multi-user.target.wants/sshd.service", "/usr/lib/systemd/system/sshd.service");
+    ln_s(
+        d.path(),
+        "/etc/systemd/system/multi-user.target.wants/sshd.service",
+        "/usr/lib/systemd/system/sshd.service",
+    );
     let g = DirGuest::new(d.path());
     let st = unit_state(&g, "sshd.service", Some("sshd"));
-    assert_eq!(st.unit_file.as_deref(), Some("/usr/lib/systemd/system/sshd.service"));
+    assert_eq!(
+        st.unit_file.as_deref(),
+        Some("/usr/lib/systemd/system/sshd.service")
+    );
     assert!(st.installed() && st.enabled());
-    assert_eq!(st.enabled_by, ["/etc/systemd/system/multi-user.target.wants/sshd.service"]);
+    assert_eq!(
+        st.enabled_by,
+        ["/etc/systemd/system/multi-user.target.wants/sshd.service"]
+    );
     assert!(st.evidence().iter().any(|e| e.value == "enable link"));
 }
 
@@ -39,12 +54,23 @@ fn enabled_unit_has_a_wants_link() {
 fn installed_but_not_enabled_and_vendor_wants_are_not_enablement() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "/usr/lib/systemd/system/sshd.service", SSHD_UNIT);
-    write(d.path(), "/usr/lib/systemd/system-preset/90-default.preset", "enable sshd.service\n");
-    ln_s(d.path(), "/usr/lib/systemd/system/multi-user.target.wants/sshd.service", "../sshd.service");
+    write(
+        d.path(),
+        "/usr/lib/systemd/system-preset/90-default.preset",
+        "enable sshd.service\n",
+    );
+    ln_s(
+        d.path(),
+        "/usr/lib/systemd/system/multi-user.target.wants/sshd.service",
+        "../sshd.service",
+    );
     let g = DirGuest::new(d.path());
     let st = unit_state(&g, "sshd.service", None);
     assert!(st.installed());
-    assert!(!st.enabled(), "a preset or vendor wants link is not enablement");
+    assert!(
+        !st.enabled(),
+        "a preset or vendor wants link is not enablement"
+    );
     assert_eq!(st.vendor_wants.len(), 1);
 }
 
@@ -52,12 +78,22 @@ fn installed_but_not_enabled_and_vendor_wants_are_not_enablement() {
 fn masked_unit_never_starts() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "/lib/systemd/system/ssh.service", SSHD_UNIT);
-    ln_s(d.path(), "/etc/systemd/system/multi-user.target.wants/ssh.service", "/lib/systemd/system/ssh.service");
+    ln_s(
+        d.path(),
+        "/etc/systemd/system/multi-user.target.wants/ssh.service",
+        "/lib/systemd/system/ssh.service",
+    );
     ln_s(d.path(), "/etc/systemd/system/ssh.service", "/dev/null");
     let g = DirGuest::new(d.path());
     let st = unit_state(&g, "ssh.service", None);
-    assert_eq!(st.masked_by.as_deref(), Some("/etc/systemd/system/ssh.service"));
-    assert_eq!(st.unit_file.as_deref(), Some("/lib/systemd/system/ssh.service"));
+    assert_eq!(
+        st.masked_by.as_deref(),
+        Some("/etc/systemd/system/ssh.service")
+    );
+    assert_eq!(
+        st.unit_file.as_deref(),
+        Some("/lib/systemd/system/ssh.service")
+    );
     assert!(!st.enabled());
 }
 
@@ -67,8 +103,16 @@ fn alias_link_enables_the_target_unit() {
     // and multi-user.target.wants/ssh.service.
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "/lib/systemd/system/ssh.service", SSHD_UNIT);
-    ln_s(d.path(), "/etc/systemd/system/sshd.service", "/lib/systemd/system/ssh.service");
-    ln_s(d.path(), "/etc/systemd/system/sockets.target.wants/renamed.socket", "/lib/systemd/system/ssh.service");
+    ln_s(
+        d.path(),
+        "/etc/systemd/system/sshd.service",
+        "/lib/systemd/system/ssh.service",
+    );
+    ln_s(
+        d.path(),
+        "/etc/systemd/system/sockets.target.wants/renamed.socket",
+        "/lib/systemd/system/ssh.service",
+    );
     let g = DirGuest::new(d.path());
     assert!(unit_state(&g, "ssh.service", None).enabled());
 }
@@ -91,7 +135,11 @@ fn sysv_start_links() {
 #[test]
 fn default_target_and_inittab() {
     let d = tempfile::tempdir().unwrap();
-    ln_s(d.path(), "/etc/systemd/system/default.target", "/usr/lib/systemd/system/rescue.target");
+    ln_s(
+        d.path(),
+        "/etc/systemd/system/default.target",
+        "/usr/lib/systemd/system/rescue.target",
+    );
     write(d.path(), "/etc/inittab", "# default\nid:3:initdefault:\n");
     let g = DirGuest::new(d.path());
     let t = default_target(&g).unwrap();
@@ -105,13 +153,25 @@ fn default_target_and_inittab() {
 #[test]
 fn wants_link_loop_is_bounded() {
     let d = tempfile::tempdir().unwrap();
-    ln_s(d.path(), "/etc/systemd/system/multi-user.target.wants/a.service", "b.service");
-    ln_s(d.path(), "/etc/systemd/system/multi-user.target.wants/b.service", "a.service");
+    ln_s(
+        d.path(),
+        "/etc/systemd/system/multi-user.target.wants/a.service",
+        "b.service",
+    );
+    ln_s(
+        d.path(),
+        "/etc/systemd/system/multi-user.target.wants/b.service",
+        "a.service",
+    );
     ln_s(d.path(), "/etc/systemd/system/loop.wants", "loop.wants");
     let g = DirGuest::new(d.path());
     let st = unit_state(&g, "a.service", None);
     assert!(!st.installed());
-    assert_eq!(st.enabled_by.len(), 2, "the link named a.service and the one pointing to it");
+    assert_eq!(
+        st.enabled_by.len(),
+        2,
+        "the link named a.service and the one pointing to it"
+    );
 }
 
 /// A dpkg status file as dpkg writes it (fields, multi-line description,
@@ -152,9 +212,16 @@ fn dpkg_status_lists_installed_packages_only() {
     assert_eq!(p.source, PackageSource::Dpkg);
     assert_eq!(p.has_package("cloud-init"), Some(true));
     assert_eq!(p.packages["cloud-init"].version, "23.4.4-0ubuntu0~22.04.1");
-    assert_eq!(p.has_package("open-vm-tools"), Some(false), "config-files only is not installed");
+    assert_eq!(
+        p.has_package("open-vm-tools"),
+        Some(false),
+        "config-files only is not installed"
+    );
     assert_eq!(p.has_package("openssh-server"), Some(true));
-    assert_eq!(p.evidence_for("open-vm-tools").value, "open-vm-tools not installed");
+    assert_eq!(
+        p.evidence_for("open-vm-tools").value,
+        "open-vm-tools not installed"
+    );
 }
 
 #[test]
@@ -164,8 +231,17 @@ fn rpm_database_is_noted_not_read() {
     let g = DirGuest::new(d.path());
     let f = installed_packages(&g);
     let p = f.get().unwrap();
-    assert_eq!(p.source, PackageSource::RpmNotRead { database: "/var/lib/rpm/rpmdb.sqlite".into() });
-    assert_eq!(p.has_package("cloud-init"), None, "unknown, callers use files");
+    assert_eq!(
+        p.source,
+        PackageSource::RpmNotRead {
+            database: "/var/lib/rpm/rpmdb.sqlite".into()
+        }
+    );
+    assert_eq!(
+        p.has_package("cloud-init"),
+        None,
+        "unknown, callers use files"
+    );
     assert_eq!(f.evidence[0].value, "rpm database not read");
 }
 
@@ -175,7 +251,8 @@ fn oversized_dpkg_status_is_unknown() {
     let path = d.path().join("var/lib/dpkg/status");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let f = std::fs::File::create(&path).unwrap();
-    f.set_len(imsprep_guest::linux::packages::DPKG_STATUS_LIMIT + 1).unwrap();
+    f.set_len(imsprep_guest::linux::packages::DPKG_STATUS_LIMIT + 1)
+        .unwrap();
     let fact = installed_packages(&DirGuest::new(d.path()));
     assert!(fact.unknown.as_deref().unwrap().contains("limit"));
 }

@@ -5,7 +5,8 @@ mod common;
 
 use common::write;
 use imsprep_guest::linux::storage::{
-    classify_source, parse_fstab, split_mapper_name, storage_facts, unescape_fstab, Resolution, SourceKind,
+    classify_source, parse_fstab, split_mapper_name, storage_facts, unescape_fstab, Resolution,
+    SourceKind,
 };
 use imsprep_guest::{DirGuest, VolumeInfo};
 
@@ -65,9 +66,16 @@ fn anaconda_fstab_resolves() {
     assert_eq!(f.fstab.len(), 3);
     let root = f.root_entry().unwrap();
     assert_eq!(root.kind, SourceKind::Lvm("centos".into(), "root".into()));
-    assert_eq!(root.resolution, Resolution::Found("/dev/mapper/centos-root".into()));
+    assert_eq!(
+        root.resolution,
+        Resolution::Found("/dev/mapper/centos-root".into())
+    );
     let boot = &f.fstab[1];
-    assert_eq!(boot.resolution, Resolution::Found("/dev/vda1".into()), "UUIDs compare case-insensitively");
+    assert_eq!(
+        boot.resolution,
+        Resolution::Found("/dev/vda1".into()),
+        "UUIDs compare case-insensitively"
+    );
     assert_eq!(boot.line, 10);
     assert_eq!(f.swap_entries().count(), 1);
     assert_eq!(f.stalling_entries().count(), 0);
@@ -101,7 +109,10 @@ LABEL=My\\040Disk /mnt/my\\040disk ext4 nofail 0 0
     assert!(entries[2].nofail() && !entries[2].would_stall_boot());
     assert_eq!(entries[2].systemd_options(), ["x-systemd.device-timeout=5"]);
     assert!(entries[3].noauto());
-    assert_eq!(entries[3].kind, SourceKind::ForeignName("/dev/xvdb1".into()));
+    assert_eq!(
+        entries[3].kind,
+        SourceKind::ForeignName("/dev/xvdb1".into())
+    );
     assert!(matches!(entries[4].kind, SourceKind::ByIdOrPath(_)));
     assert_eq!(entries[5].kind, SourceKind::VirtioName("/dev/vdb1".into()));
     assert!(matches!(entries[6].kind, SourceKind::Network(_)));
@@ -111,22 +122,55 @@ LABEL=My\\040Disk /mnt/my\\040disk ext4 nofail 0 0
     assert!(matches!(entries[9].kind, SourceKind::Bind(_)));
     assert_eq!(entries[10].kind, SourceKind::Label("My Disk".into()));
     assert_eq!(entries[10].mount_point, "/mnt/my disk");
-    assert_eq!(entries[11].kind, SourceKind::Lvm("vg-data".into(), "lv-one".into()));
+    assert_eq!(
+        entries[11].kind,
+        SourceKind::Lvm("vg-data".into(), "lv-one".into())
+    );
     assert_eq!(entries[11].resolution, Resolution::Missing);
 }
 
 #[test]
 fn source_forms() {
-    assert_eq!(classify_source("/dev/disk/by-uuid/abc", "ext4"), SourceKind::Uuid("abc".into()));
-    assert_eq!(classify_source("PARTUUID=c7a9e8b1-01", "ext4"), SourceKind::PartUuid("c7a9e8b1-01".into()));
-    assert_eq!(classify_source("PARTLABEL=root", "ext4"), SourceKind::PartLabel("root".into()));
-    assert_eq!(classify_source("/dev/centos/root", "xfs"), SourceKind::Lvm("centos".into(), "root".into()));
-    assert_eq!(classify_source("/dev/hda2", "ext3"), SourceKind::ForeignName("/dev/hda2".into()));
-    assert_eq!(classify_source("/dev/nvme0n1p2", "ext4"), SourceKind::ForeignName("/dev/nvme0n1p2".into()));
-    assert_eq!(classify_source("/dev/cciss/c0d0p1", "ext4"), SourceKind::ForeignName("/dev/cciss/c0d0p1".into()));
-    assert_eq!(classify_source("/dev/mapper/luks-1234", "ext4"), SourceKind::Lvm("luks".into(), "1234".into()));
-    assert_eq!(classify_source("/dev/mapper/cryptroot", "ext4"), SourceKind::Mapper("/dev/mapper/cryptroot".into()));
-    assert_eq!(split_mapper_name("ubuntu--vg-ubuntu--lv"), Some(("ubuntu-vg".into(), "ubuntu-lv".into())));
+    assert_eq!(
+        classify_source("/dev/disk/by-uuid/abc", "ext4"),
+        SourceKind::Uuid("abc".into())
+    );
+    assert_eq!(
+        classify_source("PARTUUID=c7a9e8b1-01", "ext4"),
+        SourceKind::PartUuid("c7a9e8b1-01".into())
+    );
+    assert_eq!(
+        classify_source("PARTLABEL=root", "ext4"),
+        SourceKind::PartLabel("root".into())
+    );
+    assert_eq!(
+        classify_source("/dev/centos/root", "xfs"),
+        SourceKind::Lvm("centos".into(), "root".into())
+    );
+    assert_eq!(
+        classify_source("/dev/hda2", "ext3"),
+        SourceKind::ForeignName("/dev/hda2".into())
+    );
+    assert_eq!(
+        classify_source("/dev/nvme0n1p2", "ext4"),
+        SourceKind::ForeignName("/dev/nvme0n1p2".into())
+    );
+    assert_eq!(
+        classify_source("/dev/cciss/c0d0p1", "ext4"),
+        SourceKind::ForeignName("/dev/cciss/c0d0p1".into())
+    );
+    assert_eq!(
+        classify_source("/dev/mapper/luks-1234", "ext4"),
+        SourceKind::Lvm("luks".into(), "1234".into())
+    );
+    assert_eq!(
+        classify_source("/dev/mapper/cryptroot", "ext4"),
+        SourceKind::Mapper("/dev/mapper/cryptroot".into())
+    );
+    assert_eq!(
+        split_mapper_name("ubuntu--vg-ubuntu--lv"),
+        Some(("ubuntu-vg".into(), "ubuntu-lv".into()))
+    );
     assert_eq!(split_mapper_name("novg"), None);
     assert_eq!(unescape_fstab("a\\040b\\011c\\134d\\9"), "a b\tc\\d\\9");
 }
@@ -140,16 +184,29 @@ fn resume_references() {
         "/etc/default/grub",
         "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash resume=UUID=5d2c1b0a-0000-4000-8000-000000000001\"\nGRUB_CMDLINE_LINUX=\"\"\n",
     );
-    write(d.path(), "/etc/initramfs-tools/conf.d/resume", "RESUME=/dev/sda5\n");
+    write(
+        d.path(),
+        "/etc/initramfs-tools/conf.d/resume",
+        "RESUME=/dev/sda5\n",
+    );
     let g = DirGuest::new(d.path()).with_volumes(volumes());
-    let fact = storage_facts(&g, Some("BOOT_IMAGE=/vmlinuz root=UUID=x ro resume=/dev/mapper/centos-swap"));
+    let fact = storage_facts(
+        &g,
+        Some("BOOT_IMAGE=/vmlinuz root=UUID=x ro resume=/dev/mapper/centos-swap"),
+    );
     let f = fact.get().unwrap();
     assert_eq!(f.resume.len(), 3);
     assert_eq!(f.resume[0].evidence.location, "kernel command line");
-    assert_eq!(f.resume[0].resolution, Resolution::Found("/dev/mapper/centos-swap".into()));
+    assert_eq!(
+        f.resume[0].resolution,
+        Resolution::Found("/dev/mapper/centos-swap".into())
+    );
     assert_eq!(f.resume[1].evidence.location, "/etc/default/grub");
     assert!(matches!(f.resume[1].resolution, Resolution::Found(_)));
-    assert_eq!(f.resume[2].kind, SourceKind::ForeignName("/dev/sda5".into()));
+    assert_eq!(
+        f.resume[2].kind,
+        SourceKind::ForeignName("/dev/sda5".into())
+    );
     let swap = f.swap_entries().next().unwrap();
     assert_eq!(swap.kind, SourceKind::ForeignName("/dev/sda5".into()));
 }
@@ -169,14 +226,22 @@ fn absent_and_unreadable_fstab() {
 
 #[test]
 fn hostile_fstab_is_bounded() {
-    let many: String = (0..5000).map(|i| format!("UUID={i} /m{i} ext4 defaults 0 0\n")).collect();
-    assert_eq!(parse_fstab(&many, &[]).len(), imsprep_guest::linux::storage::MAX_FSTAB_ENTRIES);
+    let many: String = (0..5000)
+        .map(|i| format!("UUID={i} /m{i} ext4 defaults 0 0\n"))
+        .collect();
+    assert_eq!(
+        parse_fstab(&many, &[]).len(),
+        imsprep_guest::linux::storage::MAX_FSTAB_ENTRIES
+    );
     let junk = "\\\\\\0\\7777 \\ \n/dev/sd\n\0\0\0 / \n\\040\\040\\040";
     let _ = parse_fstab(junk, &[]);
     let d = tempfile::tempdir().unwrap();
     let path = d.path().join("etc/fstab");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::File::create(&path).unwrap().set_len(64 << 20).unwrap();
+    std::fs::File::create(&path)
+        .unwrap()
+        .set_len(64 << 20)
+        .unwrap();
     let fact = storage_facts(&DirGuest::new(d.path()), None);
     assert!(fact.unknown.as_deref().unwrap().contains("limit"));
 }

@@ -17,7 +17,8 @@
 use super::network::ifupdown::glob_match;
 use super::network::syntax::{shell_var, shell_vars};
 use super::services::{
-    default_target, exists, inittab_default, join, list_dir, read_config, unit_state, DefaultTarget, UnitState,
+    default_target, exists, inittab_default, join, list_dir, read_config, unit_state,
+    DefaultTarget, UnitState,
 };
 use crate::{Evidence, GuestFiles};
 
@@ -191,7 +192,13 @@ fn ssh_facts(g: &dyn GuestFiles) -> SshFacts {
 }
 
 /// Reads one sshd configuration file, following `Include`.
-fn read_sshd_config(g: &dyn GuestFiles, path: &str, depth: usize, budget: &mut usize, f: &mut SshFacts) {
+fn read_sshd_config(
+    g: &dyn GuestFiles,
+    path: &str,
+    depth: usize,
+    budget: &mut usize,
+    f: &mut SshFacts,
+) {
     // A file already read adds nothing (sshd itself would stop at its
     // include depth limit).
     if depth > MAX_INCLUDE_DEPTH || *budget == 0 || f.config_files.iter().any(|p| p == path) {
@@ -209,7 +216,10 @@ fn read_sshd_config(g: &dyn GuestFiles, path: &str, depth: usize, budget: &mut u
             continue;
         }
         let (key, value) = match line.split_once(|c: char| c.is_whitespace() || c == '=') {
-            Some((k, v)) => (k.to_ascii_lowercase(), v.trim().trim_start_matches('=').trim()),
+            Some((k, v)) => (
+                k.to_ascii_lowercase(),
+                v.trim().trim_start_matches('=').trim(),
+            ),
             None => (line.to_ascii_lowercase(), ""),
         };
         if key == "match" {
@@ -281,7 +291,9 @@ fn accounts(g: &dyn GuestFiles) -> Vec<Account> {
     let mut out = Vec::new();
     for line in passwd.lines().take(100_000) {
         let fields: Vec<&str> = line.split(':').collect();
-        let (Some(name), Some(uid), Some(home), Some(shell)) = (fields.first(), fields.get(2), fields.get(5), fields.get(6)) else {
+        let (Some(name), Some(uid), Some(home), Some(shell)) =
+            (fields.first(), fields.get(2), fields.get(5), fields.get(6))
+        else {
             continue;
         };
         let Ok(uid) = uid.parse::<u32>() else {
@@ -305,7 +317,10 @@ fn accounts(g: &dyn GuestFiles) -> Vec<Account> {
         evidence.push(Evidence::file("/etc/shadow", format!("{name}: {word}")));
         let keys_path = join(home, ".ssh/authorized_keys");
         let authorized_keys = super::services::read_text(g, &keys_path, 1 << 20).and_then(|t| {
-            let n = t.lines().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')).count();
+            let n = t
+                .lines()
+                .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+                .count();
             (n > 0).then(|| Evidence::file(&keys_path, format!("{n} keys")))
         });
         if let Some(e) = &authorized_keys {
@@ -334,51 +349,117 @@ fn firewalls(g: &dyn GuestFiles) -> Vec<Firewall> {
             .and_then(|t| shell_var(&shell_vars(&t), "DefaultZone"))
             .unwrap_or_else(|| "public".to_string());
         let mut evidence = vec![Evidence::file(conf, format!("DefaultZone={zone}"))];
-        let zone_file = [format!("/etc/firewalld/zones/{zone}.xml"), format!("/usr/lib/firewalld/zones/{zone}.xml")]
-            .into_iter()
-            .find_map(|p| read_config(g, &p).map(|t| (p, t)));
+        let zone_file = [
+            format!("/etc/firewalld/zones/{zone}.xml"),
+            format!("/usr/lib/firewalld/zones/{zone}.xml"),
+        ]
+        .into_iter()
+        .find_map(|p| read_config(g, &p).map(|t| (p, t)));
         let allows_ssh = zone_file.map(|(p, t)| {
-            let ssh = t.contains("<service name=\"ssh\"") || t.contains("port=\"22\"") || t.contains("target=\"ACCEPT\"");
-            evidence.push(Evidence::file(&p, if ssh { "allows ssh" } else { "no ssh service or port 22" }));
+            let ssh = t.contains("<service name=\"ssh\"")
+                || t.contains("port=\"22\"")
+                || t.contains("target=\"ACCEPT\"");
+            evidence.push(Evidence::file(
+                &p,
+                if ssh {
+                    "allows ssh"
+                } else {
+                    "no ssh service or port 22"
+                },
+            ));
             ssh
         });
         evidence.extend(fwd.evidence());
-        out.push(Firewall { kind: "firewalld".into(), enabled: fwd.enabled(), allows_ssh, evidence });
+        out.push(Firewall {
+            kind: "firewalld".into(),
+            enabled: fwd.enabled(),
+            allows_ssh,
+            evidence,
+        });
     }
     // ufw: ENABLED=yes and a rule for 22/tcp or OpenSSH.
     let ufw_conf = "/etc/ufw/ufw.conf";
     if let Some(text) = read_config(g, ufw_conf) {
-        let enabled = shell_var(&shell_vars(&text), "ENABLED").is_some_and(|v| v.eq_ignore_ascii_case("yes"));
-        let mut evidence = vec![Evidence::file(ufw_conf, format!("ENABLED={}", if enabled { "yes" } else { "no" }))];
+        let enabled =
+            shell_var(&shell_vars(&text), "ENABLED").is_some_and(|v| v.eq_ignore_ascii_case("yes"));
+        let mut evidence = vec![Evidence::file(
+            ufw_conf,
+            format!("ENABLED={}", if enabled { "yes" } else { "no" }),
+        )];
         let rules = "/etc/ufw/user.rules";
         let allows_ssh = read_config(g, rules).map(|t| {
-            let ssh = t.lines().any(|l| l.starts_with("### tuple ### allow") && (l.contains(" 22 ") || l.contains("OpenSSH")));
-            evidence.push(Evidence::file(rules, if ssh { "allow rule for 22/OpenSSH" } else { "no allow rule for 22" }));
+            let ssh = t.lines().any(|l| {
+                l.starts_with("### tuple ### allow")
+                    && (l.contains(" 22 ") || l.contains("OpenSSH"))
+            });
+            evidence.push(Evidence::file(
+                rules,
+                if ssh {
+                    "allow rule for 22/OpenSSH"
+                } else {
+                    "no allow rule for 22"
+                },
+            ));
             ssh
         });
-        out.push(Firewall { kind: "ufw".into(), enabled, allows_ssh, evidence });
+        out.push(Firewall {
+            kind: "ufw".into(),
+            enabled,
+            allows_ssh,
+            evidence,
+        });
     }
     // iptables-services and nftables: saved rule files; only a plain
     // "--dport 22 -j ACCEPT" / "tcp dport 22 accept" is recognised.
     for (kind, unit, files) in [
-        ("iptables", "iptables.service", &["/etc/sysconfig/iptables", "/etc/iptables/rules.v4"][..]),
-        ("nftables", "nftables.service", &["/etc/sysconfig/nftables.conf", "/etc/nftables.conf"][..]),
+        (
+            "iptables",
+            "iptables.service",
+            &["/etc/sysconfig/iptables", "/etc/iptables/rules.v4"][..],
+        ),
+        (
+            "nftables",
+            "nftables.service",
+            &["/etc/sysconfig/nftables.conf", "/etc/nftables.conf"][..],
+        ),
     ] {
         let st = unit_state(g, unit, None);
-        let found = files.iter().find_map(|p| read_config(g, p).map(|t| (*p, t)));
+        let found = files
+            .iter()
+            .find_map(|p| read_config(g, p).map(|t| (*p, t)));
         let Some((path, text)) = found else {
             continue;
         };
         let ssh = text.lines().any(|l| {
-            (l.contains("--dport 22") && l.contains("ACCEPT")) || (l.contains("dport 22") && l.contains("accept")) || l.contains("dport ssh")
+            (l.contains("--dport 22") && l.contains("ACCEPT"))
+                || (l.contains("dport 22") && l.contains("accept"))
+                || l.contains("dport ssh")
         });
-        let drops = text.contains("REJECT") || text.contains("DROP") || text.contains("drop") || text.contains("reject");
-        let mut evidence = vec![Evidence::file(path, if ssh { "accepts port 22" } else if drops { "drops or rejects, no port 22 rule" } else { "no drop rule" })];
+        let drops = text.contains("REJECT")
+            || text.contains("DROP")
+            || text.contains("drop")
+            || text.contains("reject");
+        let mut evidence = vec![Evidence::file(
+            path,
+            if ssh {
+                "accepts port 22"
+            } else if drops {
+                "drops or rejects, no port 22 rule"
+            } else {
+                "no drop rule"
+            },
+        )];
         evidence.extend(st.evidence());
         out.push(Firewall {
             kind: kind.into(),
             enabled: st.enabled(),
-            allows_ssh: if ssh { Some(true) } else if drops { Some(false) } else { None },
+            allows_ssh: if ssh {
+                Some(true)
+            } else if drops {
+                Some(false)
+            } else {
+                None
+            },
             evidence,
         });
     }
@@ -391,7 +472,10 @@ fn selinux(g: &dyn GuestFiles) -> SelinuxFacts {
     if let Some(text) = read_config(g, conf) {
         let vars = shell_vars(&text);
         if let Some(mode) = shell_var(&vars, "SELINUX") {
-            f.mode = Some((mode.clone(), Evidence::file(conf, format!("SELINUX={mode}"))));
+            f.mode = Some((
+                mode.clone(),
+                Evidence::file(conf, format!("SELINUX={mode}")),
+            ));
         }
         f.policy = shell_var(&vars, "SELINUXTYPE");
     }

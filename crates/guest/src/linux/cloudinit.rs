@@ -24,7 +24,8 @@
 use super::network::yaml::{self, Yaml};
 use super::packages::InstalledPackages;
 use super::services::{
-    exists, join, list_dir, read_config, read_config_checked, sysv_start_links, unit_state, UnitState,
+    exists, join, list_dir, read_config, read_config_checked, sysv_start_links, unit_state,
+    UnitState,
 };
 use crate::{Evidence, GuestFiles};
 
@@ -48,7 +49,11 @@ pub const PROGRAMS: [&str; 4] = [
 ];
 
 /// Where the growpart program is installed.
-pub const GROWPART_PROGRAMS: [&str; 3] = ["/usr/bin/growpart", "/usr/sbin/growpart", "/usr/local/bin/growpart"];
+pub const GROWPART_PROGRAMS: [&str; 3] = [
+    "/usr/bin/growpart",
+    "/usr/sbin/growpart",
+    "/usr/local/bin/growpart",
+];
 
 /// A configuration value and the file it was last set in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,8 +124,13 @@ impl CloudInitFacts {
     /// `(major, minor)` of the version, if it parses.
     pub fn version_number(&self) -> Option<(u32, u32)> {
         let (v, _) = self.version.as_ref()?;
-        let mut parts = v.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty());
-        Some((parts.next()?.parse().ok()?, parts.next().unwrap_or("0").parse().ok()?))
+        let mut parts = v
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|p| !p.is_empty());
+        Some((
+            parts.next()?.parse().ok()?,
+            parts.next().unwrap_or("0").parse().ok()?,
+        ))
     }
     /// A unit's state by name.
     pub fn unit(&self, name: &str) -> Option<&UnitState> {
@@ -146,7 +156,11 @@ impl CloudInitFacts {
 
 /// Reads the cloud-init facts. `cmdline` is the default kernel command
 /// line, if known; `packages` the package facts.
-pub fn cloud_init_facts(g: &dyn GuestFiles, cmdline: Option<&str>, packages: Option<&InstalledPackages>) -> CloudInitFacts {
+pub fn cloud_init_facts(
+    g: &dyn GuestFiles,
+    cmdline: Option<&str>,
+    packages: Option<&InstalledPackages>,
+) -> CloudInitFacts {
     let mut f = CloudInitFacts::default();
     for p in PROGRAMS {
         if exists(g, p) {
@@ -154,8 +168,17 @@ pub fn cloud_init_facts(g: &dyn GuestFiles, cmdline: Option<&str>, packages: Opt
         }
     }
     if let Some(pk) = packages.and_then(|p| p.packages.get("cloud-init")) {
-        f.installed_by.push(Evidence::file(super::packages::DPKG_STATUS, format!("cloud-init {} installed", pk.version)));
-        f.version = Some((upstream_version(&pk.version), Evidence::file(super::packages::DPKG_STATUS, format!("cloud-init {}", pk.version))));
+        f.installed_by.push(Evidence::file(
+            super::packages::DPKG_STATUS,
+            format!("cloud-init {} installed", pk.version),
+        ));
+        f.version = Some((
+            upstream_version(&pk.version),
+            Evidence::file(
+                super::packages::DPKG_STATUS,
+                format!("cloud-init {}", pk.version),
+            ),
+        ));
     }
     if f.version.is_none() {
         f.version = python_version(g);
@@ -171,8 +194,17 @@ pub fn cloud_init_facts(g: &dyn GuestFiles, cmdline: Option<&str>, packages: Opt
             f.units.push(st);
         }
     }
-    for name in ["cloud-init-local", "cloud-init", "cloud-config", "cloud-final"] {
-        f.legacy_jobs.extend(sysv_start_links(g, name).iter().map(|l| Evidence::file(l, "SysV start link")));
+    for name in [
+        "cloud-init-local",
+        "cloud-init",
+        "cloud-config",
+        "cloud-final",
+    ] {
+        f.legacy_jobs.extend(
+            sysv_start_links(g, name)
+                .iter()
+                .map(|l| Evidence::file(l, "SysV start link")),
+        );
         let upstart = format!("/etc/init/{name}.conf");
         if exists(g, &upstart) {
             f.legacy_jobs.push(Evidence::file(upstart, "Upstart job"));
@@ -185,10 +217,15 @@ pub fn cloud_init_facts(g: &dyn GuestFiles, cmdline: Option<&str>, packages: Opt
     if let Some(cmd) = cmdline {
         for arg in cmd.split_whitespace() {
             if arg == "cloud-init=disabled" {
-                f.disabled_by.push(Evidence::file("kernel command line", arg));
+                f.disabled_by
+                    .push(Evidence::file("kernel command line", arg));
             }
-            if ["ci.ds=", "ci.datasource=", "ci.di.policy="].iter().any(|p| arg.starts_with(p)) {
-                f.cmdline_overrides.push(Evidence::file("kernel command line", arg));
+            if ["ci.ds=", "ci.datasource=", "ci.di.policy="]
+                .iter()
+                .any(|p| arg.starts_with(p))
+            {
+                f.cmdline_overrides
+                    .push(Evidence::file("kernel command line", arg));
             }
         }
     }
@@ -196,9 +233,13 @@ pub fn cloud_init_facts(g: &dyn GuestFiles, cmdline: Option<&str>, packages: Opt
     if let Some(text) = read_config(g, dsi) {
         if let Some(policy) = ds_identify_policy(&text) {
             if policy.starts_with("disabled") {
-                f.disabled_by.push(Evidence::file(dsi, format!("policy: {policy}")));
+                f.disabled_by
+                    .push(Evidence::file(dsi, format!("policy: {policy}")));
             }
-            f.ds_identify_policy = Some((policy.clone(), Evidence::file(dsi, format!("policy: {policy}"))));
+            f.ds_identify_policy = Some((
+                policy.clone(),
+                Evidence::file(dsi, format!("policy: {policy}")),
+            ));
         }
     }
     read_config_files(g, &mut f);
@@ -221,8 +262,16 @@ fn upstream_version(v: &str) -> String {
 
 /// `cloudinit/version.py` `__VERSION__` in the Python library folders.
 fn python_version(g: &dyn GuestFiles) -> Option<(String, Evidence)> {
-    for base in ["/usr/lib", "/usr/lib64", "/usr/local/lib", "/usr/local/lib64"] {
-        for py in list_dir(g, base).into_iter().filter(|n| n.starts_with("python")) {
+    for base in [
+        "/usr/lib",
+        "/usr/lib64",
+        "/usr/local/lib",
+        "/usr/local/lib64",
+    ] {
+        for py in list_dir(g, base)
+            .into_iter()
+            .filter(|n| n.starts_with("python"))
+        {
             for sub in ["site-packages", "dist-packages"] {
                 let path = format!("{base}/{py}/{sub}/cloudinit/version.py");
                 let Some(text) = read_config(g, &path) else {
@@ -230,10 +279,14 @@ fn python_version(g: &dyn GuestFiles) -> Option<(String, Evidence)> {
                 };
                 let found = text.lines().find_map(|l| {
                     let (k, v) = l.split_once('=')?;
-                    (k.trim() == "__VERSION__").then(|| v.trim().trim_matches(['"', '\'']).to_string())
+                    (k.trim() == "__VERSION__")
+                        .then(|| v.trim().trim_matches(['"', '\'']).to_string())
                 });
                 if let Some(v) = found {
-                    return Some((v.clone(), Evidence::file(path, format!("__VERSION__ = \"{v}\""))));
+                    return Some((
+                        v.clone(),
+                        Evidence::file(path, format!("__VERSION__ = \"{v}\"")),
+                    ));
                 }
             }
         }
@@ -273,14 +326,19 @@ fn read_config_files(g: &dyn GuestFiles, f: &mut CloudInitFacts) {
         };
         f.config_files.push(file.clone());
         if has_block_datasource_list(&text) {
-            f.datasource_list_multiline.push(Evidence::file(&file, "datasource_list: written as a block list"));
+            f.datasource_list_multiline.push(Evidence::file(
+                &file,
+                "datasource_list: written as a block list",
+            ));
         }
         match yaml::parse(&text) {
             Ok(doc) => {
                 record_origins(&doc, "", &file, &mut origin, 0);
                 merge(&mut merged, doc, 0);
             }
-            Err(e) => f.unreadable.push((file, format!("line {}: {}", e.line, e.reason))),
+            Err(e) => f
+                .unreadable
+                .push((file, format!("line {}: {}", e.line, e.reason))),
         }
     }
     let from = |key: &str| {
@@ -294,7 +352,10 @@ fn read_config_files(g: &dyn GuestFiles, f: &mut CloudInitFacts) {
     if let Some(list) = merged.get("datasource_list") {
         let names = list.string_list();
         let file = from("datasource_list");
-        f.datasource_list = Some((names.clone(), Evidence::file(file, format!("datasource_list: [{}]", names.join(", ")))));
+        f.datasource_list = Some((
+            names.clone(),
+            Evidence::file(file, format!("datasource_list: [{}]", names.join(", "))),
+        ));
     }
     for key in REPORTED_SETTINGS {
         let path: Vec<&str> = key.split('.').collect();
@@ -312,7 +373,11 @@ fn read_config_files(g: &dyn GuestFiles, f: &mut CloudInitFacts) {
             });
         }
     }
-    for stage in ["cloud_init_modules", "cloud_config_modules", "cloud_final_modules"] {
+    for stage in [
+        "cloud_init_modules",
+        "cloud_config_modules",
+        "cloud_final_modules",
+    ] {
         if let Some(Yaml::List(items)) = merged.get(stage) {
             // An item is a name, `[name, frequency]` or `{name: …}`.
             let names = items
@@ -354,12 +419,22 @@ fn merge(into: &mut Yaml, from: Yaml, depth: usize) {
 }
 
 /// Notes which file set each dotted key (mappings are descended).
-fn record_origins(doc: &Yaml, prefix: &str, file: &str, out: &mut Vec<(String, String)>, depth: usize) {
+fn record_origins(
+    doc: &Yaml,
+    prefix: &str,
+    file: &str,
+    out: &mut Vec<(String, String)>,
+    depth: usize,
+) {
     if depth > 4 {
         return;
     }
     for (k, v) in doc.entries() {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         out.push((key.clone(), file.to_string()));
         record_origins(v, &key, file, out, depth + 1);
     }
@@ -372,12 +447,26 @@ mod tests {
     #[test]
     fn merge_replaces_lists_and_merges_maps() {
         let mut a = yaml::parse("datasource_list: [NoCloud, OpenStack]\nsystem_info:\n  distro: ubuntu\n  default_user:\n    name: ubuntu\n").unwrap();
-        let b = yaml::parse("datasource_list: [None]\nsystem_info:\n  default_user:\n    lock_passwd: false\n").unwrap();
+        let b = yaml::parse(
+            "datasource_list: [None]\nsystem_info:\n  default_user:\n    lock_passwd: false\n",
+        )
+        .unwrap();
         merge(&mut a, b, 0);
         assert_eq!(a.get("datasource_list").unwrap().string_list(), ["None"]);
-        assert_eq!(a.path(&["system_info", "distro"]).and_then(Yaml::as_str), Some("ubuntu"));
-        assert_eq!(a.path(&["system_info", "default_user", "name"]).and_then(Yaml::as_str), Some("ubuntu"));
-        assert_eq!(a.path(&["system_info", "default_user", "lock_passwd"]).and_then(Yaml::as_bool), Some(false));
+        assert_eq!(
+            a.path(&["system_info", "distro"]).and_then(Yaml::as_str),
+            Some("ubuntu")
+        );
+        assert_eq!(
+            a.path(&["system_info", "default_user", "name"])
+                .and_then(Yaml::as_str),
+            Some("ubuntu")
+        );
+        assert_eq!(
+            a.path(&["system_info", "default_user", "lock_passwd"])
+                .and_then(Yaml::as_bool),
+            Some(false)
+        );
     }
 
     #[test]

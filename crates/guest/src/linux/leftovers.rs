@@ -21,8 +21,18 @@ use crate::{Evidence, GuestFiles};
 
 /// Xen PV driver module names (both spellings).
 pub const XEN_MODULES: [&str; 12] = [
-    "xennet", "xen-vnif", "xen_vnif", "xenblk", "xen-vbd", "xen_vbd", "xen_platform_pci",
-    "xen-platform-pci", "xen-blkfront", "xen_blkfront", "xen-netfront", "xen_netfront",
+    "xennet",
+    "xen-vnif",
+    "xen_vnif",
+    "xenblk",
+    "xen-vbd",
+    "xen_vbd",
+    "xen_platform_pci",
+    "xen-platform-pci",
+    "xen-blkfront",
+    "xen_blkfront",
+    "xen-netfront",
+    "xen_netfront",
 ];
 
 /// VMware driver names seen in modprobe aliases.
@@ -84,21 +94,47 @@ impl LeftoverFacts {
 
 /// Files that show each tool family.
 const TOOL_FILES: [(ToolKind, &[&str]); 6] = [
-    (ToolKind::UvpPv, &["/etc/.uvp-monitor/uninstall", "/usr/bin/uvp-monitor", "/etc/init.d/uvp-monitor"]),
+    (
+        ToolKind::UvpPv,
+        &[
+            "/etc/.uvp-monitor/uninstall",
+            "/usr/bin/uvp-monitor",
+            "/etc/init.d/uvp-monitor",
+        ],
+    ),
     (
         ToolKind::VmwareTarball,
-        &["/usr/bin/vmware-uninstall-tools.pl", "/etc/vmware-tools/locations", "/etc/init.d/vmware-tools"],
+        &[
+            "/usr/bin/vmware-uninstall-tools.pl",
+            "/etc/vmware-tools/locations",
+            "/etc/init.d/vmware-tools",
+        ],
     ),
     (ToolKind::OpenVmTools, &["/usr/bin/vmtoolsd"]),
-    (ToolKind::VirtualBox, &["/var/lib/VBoxGuestAdditions/config", "/usr/sbin/VBoxService"]),
+    (
+        ToolKind::VirtualBox,
+        &[
+            "/var/lib/VBoxGuestAdditions/config",
+            "/usr/sbin/VBoxService",
+        ],
+    ),
     (ToolKind::Parallels, &["/usr/lib/parallels-tools/install"]),
-    (ToolKind::Citrix, &["/usr/sbin/xe-daemon", "/etc/init.d/xe-linux-distribution"]),
+    (
+        ToolKind::Citrix,
+        &["/usr/sbin/xe-daemon", "/etc/init.d/xe-linux-distribution"],
+    ),
 ];
 
 /// Package-name prefixes of each family.
 const TOOL_PACKAGES: [(ToolKind, &[&str]); 6] = [
-    (ToolKind::UvpPv, &["uvp-monitor", "kmod-uvpmod", "libxenstore_uvp"]),
-    (ToolKind::VmwareTarball, &["vmware-tools-", "VMwareTools", "kmod-vmware-tools"]),
+    (
+        ToolKind::UvpPv,
+        &["uvp-monitor", "kmod-uvpmod", "libxenstore_uvp"],
+    ),
+    (
+        ToolKind::VmwareTarball,
+        &["vmware-tools-", "VMwareTools", "kmod-vmware-tools"],
+    ),
     (ToolKind::OpenVmTools, &["open-vm-tools"]),
     (ToolKind::VirtualBox, &["virtualbox-guest-"]),
     (ToolKind::Parallels, &["parallels-tools"]),
@@ -106,7 +142,11 @@ const TOOL_PACKAGES: [(ToolKind, &[&str]); 6] = [
 ];
 
 /// Reads the leftover facts.
-pub fn leftover_facts(g: &dyn GuestFiles, cmdline: Option<&str>, packages: Option<&InstalledPackages>) -> LeftoverFacts {
+pub fn leftover_facts(
+    g: &dyn GuestFiles,
+    cmdline: Option<&str>,
+    packages: Option<&InstalledPackages>,
+) -> LeftoverFacts {
     let mut f = LeftoverFacts::default();
     for ((kind, files), (_, prefixes)) in TOOL_FILES.iter().zip(TOOL_PACKAGES.iter()) {
         let mut evidence: Vec<Evidence> = files
@@ -117,17 +157,26 @@ pub fn leftover_facts(g: &dyn GuestFiles, cmdline: Option<&str>, packages: Optio
         if let Some(pk) = packages {
             for prefix in prefixes.iter() {
                 for p in pk.with_prefix(prefix) {
-                    evidence.push(Evidence::file(super::packages::DPKG_STATUS, format!("{} {} installed", p.name, p.version)));
+                    evidence.push(Evidence::file(
+                        super::packages::DPKG_STATUS,
+                        format!("{} {} installed", p.name, p.version),
+                    ));
                 }
             }
         }
         if *kind == ToolKind::VirtualBox {
-            for name in list_dir(g, "/opt").into_iter().filter(|n| n.starts_with("VBoxGuestAdditions")) {
+            for name in list_dir(g, "/opt")
+                .into_iter()
+                .filter(|n| n.starts_with("VBoxGuestAdditions"))
+            {
                 evidence.push(Evidence::file(join("/opt", &name), "present"));
             }
         }
         if !evidence.is_empty() {
-            f.tools.push(GuestTool { kind: *kind, evidence });
+            f.tools.push(GuestTool {
+                kind: *kind,
+                evidence,
+            });
         }
     }
     xen_module_lists(g, &mut f);
@@ -139,10 +188,11 @@ pub fn leftover_facts(g: &dyn GuestFiles, cmdline: Option<&str>, packages: Optio
     }
     for path in ["/etc/X11/xorg.conf", "/etc/X11/XF86Config"] {
         if let Some(text) = read_config(g, path) {
-            f.xorg_drivers.extend(xorg_device_drivers(&text).into_iter().map(|(line, d)| {
-                let ev = Evidence::file(path, format!("line {line}: Driver \"{d}\""));
-                (d, ev)
-            }));
+            f.xorg_drivers
+                .extend(xorg_device_drivers(&text).into_iter().map(|(line, d)| {
+                    let ev = Evidence::file(path, format!("line {line}: Driver \"{d}\""));
+                    (d, ev)
+                }));
         }
     }
     let rainbow = "/var/log/rainbow_modification_record.log";
@@ -162,7 +212,8 @@ fn xen_module_lists(g: &dyn GuestFiles, f: &mut LeftoverFacts) {
     for key in ["INITRD_MODULES", "DOMU_INITRD_MODULES"] {
         if let Some(v) = shell_var(&vars, key) {
             if v.split_whitespace().any(|m| XEN_MODULES.contains(&m)) {
-                f.xen_modules.push(Evidence::file(path, format!("{key}=\"{v}\"")));
+                f.xen_modules
+                    .push(Evidence::file(path, format!("{key}=\"{v}\"")));
             }
         }
     }
@@ -170,10 +221,14 @@ fn xen_module_lists(g: &dyn GuestFiles, f: &mut LeftoverFacts) {
 
 /// `alias` lines naming Xen or VMware drivers in modprobe files.
 fn modprobe_aliases(g: &dyn GuestFiles, f: &mut LeftoverFacts) {
-    let mut files: Vec<String> = ["/etc/modprobe.conf", "/etc/modprobe.conf.local", "/etc/modules.conf"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut files: Vec<String> = [
+        "/etc/modprobe.conf",
+        "/etc/modprobe.conf.local",
+        "/etc/modules.conf",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     files.extend(
         list_dir(g, "/etc/modprobe.d")
             .into_iter()
@@ -208,14 +263,17 @@ fn consoles(g: &dyn GuestFiles, cmdline: Option<&str>, f: &mut LeftoverFacts) {
         for (idx, line) in text.lines().enumerate() {
             let l = line.trim();
             if !l.starts_with('#') && (l.contains("hvc0") || l.contains("xvc0")) {
-                f.xen_consoles.push(Evidence::file(path, format!("line {}: {l}", idx + 1)));
+                f.xen_consoles
+                    .push(Evidence::file(path, format!("line {}: {l}", idx + 1)));
             }
         }
     }
     if let Some(cmd) = cmdline {
         for arg in cmd.split_whitespace() {
-            if arg == "console=hvc0" || arg == "console=xvc0" || arg.starts_with("xen_emul_unplug=") {
-                f.xen_consoles.push(Evidence::file("kernel command line", arg));
+            if arg == "console=hvc0" || arg == "console=xvc0" || arg.starts_with("xen_emul_unplug=")
+            {
+                f.xen_consoles
+                    .push(Evidence::file("kernel command line", arg));
             }
         }
     }

@@ -94,8 +94,8 @@ impl InstalledPackages {
     pub fn evidence_for(&self, name: &str) -> Evidence {
         match &self.source {
             PackageSource::Dpkg => match self.packages.get(name) {
-                Some(p) => Evidence::file(DPKG_STATUS, &format!("{name} {} installed", p.version)),
-                None => Evidence::file(DPKG_STATUS, &format!("{name} not installed")),
+                Some(p) => Evidence::file(DPKG_STATUS, format!("{name} {} installed", p.version)),
+                None => Evidence::file(DPKG_STATUS, format!("{name} not installed")),
             },
             PackageSource::RpmNotRead { database } => {
                 Evidence::file(database, "rpm database not read")
@@ -112,7 +112,10 @@ pub fn installed_packages(g: &dyn GuestFiles) -> Fact<InstalledPackages> {
     match read_text(g, DPKG_STATUS, DPKG_STATUS_LIMIT) {
         Ok(Some(text)) => {
             let packages = parse_dpkg_status(&text);
-            let ev = Evidence::file(DPKG_STATUS, format!("{} packages installed", packages.len()));
+            let ev = Evidence::file(
+                DPKG_STATUS,
+                format!("{} packages installed", packages.len()),
+            );
             return Fact::found(
                 InstalledPackages {
                     source: PackageSource::Dpkg,
@@ -122,7 +125,12 @@ pub fn installed_packages(g: &dyn GuestFiles) -> Fact<InstalledPackages> {
             );
         }
         Ok(None) => {}
-        Err(e) => return Fact::unknown(e.to_string(), vec![Evidence::file(DPKG_STATUS, "unreadable")]),
+        Err(e) => {
+            return Fact::unknown(
+                e.to_string(),
+                vec![Evidence::file(DPKG_STATUS, "unreadable")],
+            )
+        }
     }
     match RPM_DATABASES.iter().find(|p| exists(g, p)) {
         Some(db) => Fact::found(
@@ -198,9 +206,6 @@ pub fn has_file(g: &dyn GuestFiles, path: &str) -> (bool, Evidence) {
 pub fn first_file(g: &dyn GuestFiles, paths: &[&str]) -> (Option<String>, Vec<Evidence>) {
     match paths.iter().find(|p| exists(g, p)) {
         Some(p) => (Some(p.to_string()), vec![Evidence::file(*p, "present")]),
-        None => (
-            None,
-            paths.iter().map(|p| Evidence::absent(*p)).collect(),
-        ),
+        None => (None, paths.iter().map(|p| Evidence::absent(*p)).collect()),
     }
 }

@@ -132,7 +132,8 @@ impl UnitState {
     /// Starts at boot: not masked, and enabled by a systemd link or a SysV
     /// start link.
     pub fn enabled(&self) -> bool {
-        self.masked_by.is_none() && (!self.enabled_by.is_empty() || !self.sysv_start_links.is_empty())
+        self.masked_by.is_none()
+            && (!self.enabled_by.is_empty() || !self.sysv_start_links.is_empty())
     }
 
     /// The paths that show the state, for a fact's evidence.
@@ -219,7 +220,9 @@ pub(crate) fn sysv_start_links(g: &dyn GuestFiles, name: &str) -> Vec<String> {
         for base in ["/etc", "/etc/rc.d", "/etc/init.d"] {
             let dir = format!("{base}/rc{level}.d");
             for entry in list_dir(g, &dir) {
-                let rest = entry.strip_prefix('S').map(|r| r.trim_start_matches(|c: char| c.is_ascii_digit()));
+                let rest = entry
+                    .strip_prefix('S')
+                    .map(|r| r.trim_start_matches(|c: char| c.is_ascii_digit()));
                 if rest == Some(name) {
                     found.push(join(&dir, &entry));
                 }
@@ -241,16 +244,20 @@ pub struct DefaultTarget {
 /// Reads the default target: `/etc/systemd/system/default.target`, else
 /// the vendor link in `/usr/lib/systemd/system` or `/lib/systemd/system`.
 pub fn default_target(g: &dyn GuestFiles) -> Option<DefaultTarget> {
-    ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"]
-        .iter()
-        .map(|d| join(d, "default.target"))
-        .find_map(|p| {
-            let t = link_target(g, &p)?;
-            Some(DefaultTarget {
-                target: base_name(&t).to_string(),
-                evidence: Evidence::file(&p, &format!("-> {t}")),
-            })
+    [
+        "/etc/systemd/system",
+        "/usr/lib/systemd/system",
+        "/lib/systemd/system",
+    ]
+    .iter()
+    .map(|d| join(d, "default.target"))
+    .find_map(|p| {
+        let t = link_target(g, &p)?;
+        Some(DefaultTarget {
+            target: base_name(&t).to_string(),
+            evidence: Evidence::file(&p, format!("-> {t}")),
         })
+    })
 }
 
 /// The SysV `initdefault` runlevel from `/etc/inittab`.

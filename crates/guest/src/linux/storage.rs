@@ -54,23 +54,37 @@ pub enum SourceKind {
 
 /// Pseudo and virtual file-system types skipped by the reference checks.
 const PSEUDO_TYPES: [&str; 12] = [
-    "proc", "sysfs", "devpts", "tmpfs", "devtmpfs", "cgroup", "cgroup2", "securityfs",
-    "debugfs", "hugetlbfs", "mqueue", "efivarfs",
+    "proc",
+    "sysfs",
+    "devpts",
+    "tmpfs",
+    "devtmpfs",
+    "cgroup",
+    "cgroup2",
+    "securityfs",
+    "debugfs",
+    "hugetlbfs",
+    "mqueue",
+    "efivarfs",
 ];
 
 /// Network file-system types.
 const NETWORK_TYPES: [&str; 8] = [
-    "nfs", "nfs4", "cifs", "smbfs", "glusterfs", "ceph", "fuse.sshfs", "9p",
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smbfs",
+    "glusterfs",
+    "ceph",
+    "fuse.sshfs",
+    "9p",
 ];
 
 /// Classifies a device name as written in fstab or on the command line.
 pub fn classify_source(spec: &str, fs_type: &str) -> SourceKind {
     let s = spec.trim_matches('"');
     let owned = || s.to_string();
-    let tagged = |tag: &str| {
-        s.strip_prefix(tag)
-            .map(|v| v.trim_matches('"').to_string())
-    };
+    let tagged = |tag: &str| s.strip_prefix(tag).map(|v| v.trim_matches('"').to_string());
     if let Some(v) = tagged("UUID=").or_else(|| tagged("/dev/disk/by-uuid/")) {
         return SourceKind::Uuid(v);
     }
@@ -86,7 +100,10 @@ pub fn classify_source(spec: &str, fs_type: &str) -> SourceKind {
     if s.starts_with("/dev/disk/by-id/") || s.starts_with("/dev/disk/by-path/") {
         return SourceKind::ByIdOrPath(owned());
     }
-    if NETWORK_TYPES.contains(&fs_type) || s.starts_with("//") || (s.contains(":/") && !s.starts_with('/')) {
+    if NETWORK_TYPES.contains(&fs_type)
+        || s.starts_with("//")
+        || (s.contains(":/") && !s.starts_with('/'))
+    {
         return SourceKind::Network(owned());
     }
     if PSEUDO_TYPES.contains(&fs_type) || s == "none" || PSEUDO_TYPES.contains(&s) {
@@ -120,7 +137,12 @@ fn classify_dev_name(name: &str, full: &str) -> SourceKind {
     if kernel_disk("vd") {
         return SourceKind::VirtioName(owned);
     }
-    if kernel_disk("sd") || kernel_disk("hd") || kernel_disk("xvd") || name.starts_with("nvme") || name.starts_with("cciss/") {
+    if kernel_disk("sd")
+        || kernel_disk("hd")
+        || kernel_disk("xvd")
+        || name.starts_with("nvme")
+        || name.starts_with("cciss/")
+    {
         return SourceKind::ForeignName(owned);
     }
     if let Some((vg, lv)) = name.split_once('/') {
@@ -169,14 +191,17 @@ pub enum Resolution {
 /// Looks an identifier up among the guest volumes. UUIDs compare
 /// case-insensitively (blkid prints lower case, some tools upper).
 pub fn resolve(kind: &SourceKind, volumes: &[VolumeInfo]) -> Resolution {
-    let eq_ci = |a: &Option<String>, b: &str| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(b));
+    let eq_ci =
+        |a: &Option<String>, b: &str| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(b));
     let eq = |a: &Option<String>, b: &str| a.as_deref() == Some(b);
     let hit = volumes.iter().find(|v| match kind {
         SourceKind::Uuid(u) => eq_ci(&v.uuid, u),
         SourceKind::Label(l) => eq(&v.label, l),
         SourceKind::PartUuid(u) => eq_ci(&v.partuuid, u),
         SourceKind::PartLabel(l) => eq(&v.partlabel, l),
-        SourceKind::Lvm(vg, lv) => v.vg_name.as_deref() == Some(vg) && v.lv_name.as_deref() == Some(lv),
+        SourceKind::Lvm(vg, lv) => {
+            v.vg_name.as_deref() == Some(vg) && v.lv_name.as_deref() == Some(lv)
+        }
         _ => false,
     });
     match (kind, hit) {
@@ -252,7 +277,7 @@ impl FstabEntry {
     pub fn evidence(&self) -> Evidence {
         Evidence::file(
             "/etc/fstab",
-            &format!(
+            format!(
                 "line {}: {} {} {} {}",
                 self.line,
                 self.source,
@@ -299,7 +324,9 @@ pub fn parse_fstab(text: &str, volumes: &[VolumeInfo]) -> Vec<FstabEntry> {
             continue;
         }
         let mut fields = line.split_whitespace();
-        let (Some(source), Some(mount), Some(fs_type)) = (fields.next(), fields.next(), fields.next()) else {
+        let (Some(source), Some(mount), Some(fs_type)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
             continue;
         };
         let options = fields.next().unwrap_or("defaults");
@@ -386,13 +413,23 @@ pub fn storage_facts(g: &dyn GuestFiles, cmdline: Option<&str>) -> Fact<StorageF
         Ok(Some(text)) => {
             facts.fstab_read = true;
             facts.fstab = parse_fstab(&text, &volumes);
-            evidence.push(Evidence::file("/etc/fstab", format!("{} entries", facts.fstab.len())));
+            evidence.push(Evidence::file(
+                "/etc/fstab",
+                format!("{} entries", facts.fstab.len()),
+            ));
         }
         Ok(None) => evidence.push(Evidence::absent("/etc/fstab")),
-        Err(e) => return Fact::unknown(e.to_string(), vec![Evidence::file("/etc/fstab", "unreadable")]),
+        Err(e) => {
+            return Fact::unknown(
+                e.to_string(),
+                vec![Evidence::file("/etc/fstab", "unreadable")],
+            )
+        }
     }
     if let Some(cmd) = cmdline {
-        facts.resume.extend(resume_args(cmd, &volumes, "kernel command line"));
+        facts
+            .resume
+            .extend(resume_args(cmd, &volumes, "kernel command line"));
     }
     if let Some(text) = read_config(g, "/etc/default/grub") {
         for (key, value) in super::network::shell_vars(&text) {
@@ -411,7 +448,7 @@ pub fn storage_facts(g: &dyn GuestFiles, cmdline: Option<&str>) -> Fact<StorageF
                 facts.resume.push(ResumeRef {
                     resolution: resolve(&kind, &volumes),
                     kind,
-                    evidence: Evidence::file(initramfs_resume, &format!("RESUME={value}")),
+                    evidence: Evidence::file(initramfs_resume, format!("RESUME={value}")),
                     value,
                 });
             }
@@ -424,8 +461,12 @@ pub fn storage_facts(g: &dyn GuestFiles, cmdline: Option<&str>) -> Fact<StorageF
         .or_else(|| {
             volumes.iter().find_map(|v| {
                 let t = v.fs_type.clone()?;
-                (v.mount_point.as_deref() == Some("/"))
-                    .then(|| (t.clone(), Evidence::disk(&v.device, format!("file system {t} mounted at /"))))
+                (v.mount_point.as_deref() == Some("/")).then(|| {
+                    (
+                        t.clone(),
+                        Evidence::disk(&v.device, format!("file system {t} mounted at /")),
+                    )
+                })
             })
         });
     Fact::found(facts, evidence)
@@ -443,7 +484,7 @@ fn resume_args(cmdline: &str, volumes: &[VolumeInfo], source: &str) -> Vec<Resum
                 value: v.to_string(),
                 resolution: resolve(&kind, volumes),
                 kind,
-                evidence: Evidence::file(source, &format!("resume={v}")),
+                evidence: Evidence::file(source, format!("resume={v}")),
             }
         })
         .collect()

@@ -14,7 +14,9 @@ use crate::linux::services::{join, list_dir};
 use crate::{Evidence, GuestFiles};
 
 /// Suffixes the initscripts ignore.
-const IGNORED_SUFFIXES: [&str; 7] = [".bak", ".orig", ".rpmnew", ".rpmorig", ".rpmsave", "~", ".old"];
+const IGNORED_SUFFIXES: [&str; 7] = [
+    ".bak", ".orig", ".rpmnew", ".rpmorig", ".rpmsave", "~", ".old",
+];
 
 /// Reads ifcfg profiles into `facts`.
 pub fn read(g: &dyn GuestFiles, facts: &mut NetworkFacts) {
@@ -63,7 +65,7 @@ pub fn profile(file: &str, suffix: &str, text: &str, stack: Stack) -> NetProfile
             let v = get("ONBOOT");
             detail.push_str(&format!(" ONBOOT={}", v.as_deref().unwrap_or("(unset)")));
             // initscripts treat an unset ONBOOT as yes.
-            v.is_none_or(|v| v.eq_ignore_ascii_case("yes"))
+            v.map_or(true, |v| v.eq_ignore_ascii_case("yes"))
         }
         _ => {
             let v = get("STARTMODE").unwrap_or_else(|| "manual".to_string());
@@ -71,7 +73,10 @@ pub fn profile(file: &str, suffix: &str, text: &str, stack: Stack) -> NetProfile
             matches!(v.as_str(), "auto" | "hotplug" | "onboot" | "nfsroot")
         }
     };
-    let dhcp4 = matches!(bootproto.as_str(), "dhcp" | "dhcp4" | "dhcp+autoip" | "bootp");
+    let dhcp4 = matches!(
+        bootproto.as_str(),
+        "dhcp" | "dhcp4" | "dhcp+autoip" | "bootp"
+    );
     NetProfile {
         stack,
         file: file.to_string(),

@@ -60,12 +60,16 @@ pub fn read(g: &dyn GuestFiles, facts: &mut NetworkFacts) {
             at_boot,
             evidence: vec![Evidence::file(
                 &i.file,
-                &format!(
+                format!(
                     "line {}: iface {} inet {}{}",
                     i.line,
                     i.name,
                     i.method,
-                    if at_boot { " (auto/allow-hotplug)" } else { " (not auto)" }
+                    if at_boot {
+                        " (auto/allow-hotplug)"
+                    } else {
+                        " (not auto)"
+                    }
                 ),
             )],
             file: i.file,
@@ -114,7 +118,10 @@ fn read_file(g: &dyn GuestFiles, path: &str, depth: usize, st: &mut State) {
             ["source-directory", dir] => {
                 for name in list_dir(g, dir) {
                     // run-parts naming: letters, digits, '_' and '-'.
-                    if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                    if name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                    {
                         read_file(g, &join(dir, &name), depth + 1, st);
                     }
                 }
@@ -126,7 +133,9 @@ fn read_file(g: &dyn GuestFiles, path: &str, depth: usize, st: &mut State) {
                 }
             }
             ["hwaddress", rest @ ..] => {
-                if let (Some(i), Some(mac)) = (current.and_then(|c| st.ifaces.get_mut(c)), rest.last()) {
+                if let (Some(i), Some(mac)) =
+                    (current.and_then(|c| st.ifaces.get_mut(c)), rest.last())
+                {
                     i.hwaddress = Some(mac.to_string());
                 }
             }
@@ -182,7 +191,8 @@ pub(crate) fn glob_match(pattern: &str, name: &str) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == '*'))
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == '*'))
 }
 
 #[cfg(test)]

@@ -26,12 +26,22 @@ pub fn read(g: &dyn GuestFiles, facts: &mut NetworkFacts) {
         }
     }
     let mut conf = vec!["/etc/NetworkManager/NetworkManager.conf".to_string()];
-    conf.extend(config_files(g, &["/usr/lib/NetworkManager/conf.d", "/etc/NetworkManager/conf.d"], ".conf"));
+    conf.extend(config_files(
+        g,
+        &[
+            "/usr/lib/NetworkManager/conf.d",
+            "/etc/NetworkManager/conf.d",
+        ],
+        ".conf",
+    ));
     for file in conf {
         if let Some(text) = read_config(g, &file) {
             let entries = ini(&text);
             if let Some(v) = ini_value(&entries, "main", "no-auto-default") {
-                facts.nm_no_auto_default = Some((v.to_string(), Evidence::file(&file, &format!("no-auto-default={v}"))));
+                facts.nm_no_auto_default = Some((
+                    v.to_string(),
+                    Evidence::file(&file, format!("no-auto-default={v}")),
+                ));
             }
         }
     }
@@ -44,7 +54,9 @@ pub fn profile(file: &str, text: &str) -> Option<NetProfile> {
     if kind != "ethernet" && kind != "802-3-ethernet" {
         return None;
     }
-    let id = ini_value(&e, "connection", "id").unwrap_or(file).to_string();
+    let id = ini_value(&e, "connection", "id")
+        .unwrap_or(file)
+        .to_string();
     let mut matchers = Vec::new();
     if let Some(n) = ini_value(&e, "connection", "interface-name").filter(|n| !n.is_empty()) {
         matchers.push(Matcher::Name(n.to_string()));
@@ -75,7 +87,7 @@ pub fn profile(file: &str, text: &str) -> Option<NetProfile> {
         at_boot: autoconnect,
         evidence: vec![Evidence::file(
             file,
-            &format!("type={kind} ipv4.method={method} autoconnect={autoconnect}"),
+            format!("type={kind} ipv4.method={method} autoconnect={autoconnect}"),
         )],
     })
 }

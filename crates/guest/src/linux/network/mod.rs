@@ -128,7 +128,10 @@ pub fn classify_name(name: &str) -> NameClass {
     if digits_after("eth") {
         return NameClass::Kernel;
     }
-    if ["ens160", "ens192", "ens224", "ens256", "ens33", "ens34", "ens35"].contains(&name)
+    if [
+        "ens160", "ens192", "ens224", "ens256", "ens33", "ens34", "ens35",
+    ]
+    .contains(&name)
         || digits_after("em")
         || name.starts_with("eno")
         || (name.starts_with("enp") && name.contains("s0f"))
@@ -225,9 +228,10 @@ impl NetworkFacts {
     /// Profiles of stacks that start at boot.
     pub fn active_profiles(&self) -> impl Iterator<Item = &NetProfile> + '_ {
         let enabled: Vec<Stack> = self.enabled_stacks().collect();
-        self.profiles
-            .iter()
-            .filter(move |p| enabled.contains(&p.stack) || (p.stack == Stack::RhIfcfg && enabled.contains(&Stack::NetworkManager)))
+        self.profiles.iter().filter(move |p| {
+            enabled.contains(&p.stack)
+                || (p.stack == Stack::RhIfcfg && enabled.contains(&Stack::NetworkManager))
+        })
     }
 }
 
@@ -246,7 +250,10 @@ pub fn network_facts(g: &dyn GuestFiles, cmdline: Option<&str>) -> NetworkFacts 
     if let Some(text) = read_config(g, "/etc/sysconfig/network") {
         let vars = shell_vars(&text);
         if let Some(v) = shell_var(&vars, "NOZEROCONF") {
-            facts.nozeroconf = Some((v.clone(), Evidence::file("/etc/sysconfig/network", &format!("NOZEROCONF={v}"))));
+            facts.nozeroconf = Some((
+                v.clone(),
+                Evidence::file("/etc/sysconfig/network", format!("NOZEROCONF={v}")),
+            ));
         }
     }
     let suse_dhcp = "/etc/sysconfig/network/dhcp";
@@ -254,7 +261,11 @@ pub fn network_facts(g: &dyn GuestFiles, cmdline: Option<&str>) -> NetworkFacts 
         let vars = shell_vars(&text);
         for key in ["DHCLIENT_SET_HOSTNAME", "DHCLIENT_USE_LAST_LEASE"] {
             if let Some(v) = shell_var(&vars, key) {
-                facts.suse_dhcp.push((key.to_string(), v.clone(), Evidence::file(suse_dhcp, &format!("{key}={v}"))));
+                facts.suse_dhcp.push((
+                    key.to_string(),
+                    v.clone(),
+                    Evidence::file(suse_dhcp, format!("{key}={v}")),
+                ));
             }
         }
     }
@@ -267,7 +278,11 @@ fn stacks(g: &dyn GuestFiles, facts: &NetworkFacts) -> Vec<StackState> {
     let mut out = Vec::new();
     let services: [(Stack, &str, Option<&str>); 5] = [
         (Stack::Ifupdown, "networking.service", Some("networking")),
-        (Stack::NetworkManager, "NetworkManager.service", Some("NetworkManager")),
+        (
+            Stack::NetworkManager,
+            "NetworkManager.service",
+            Some("NetworkManager"),
+        ),
         (Stack::Networkd, "systemd-networkd.service", None),
         (Stack::RhIfcfg, "network.service", Some("network")),
         (Stack::Wicked, "wicked.service", None),
@@ -279,7 +294,10 @@ fn stacks(g: &dyn GuestFiles, facts: &NetworkFacts) -> Vec<StackState> {
         }
         let mut evidence = st.evidence();
         if evidence.is_empty() {
-            evidence.push(Evidence::file(&super::services::join("/etc/systemd/system", unit), "no unit file, no enable link"));
+            evidence.push(Evidence::file(
+                super::services::join("/etc/systemd/system", unit),
+                "no unit file, no enable link",
+            ));
         }
         out.push(StackState {
             stack,
@@ -306,7 +324,14 @@ fn stacks(g: &dyn GuestFiles, facts: &NetworkFacts) -> Vec<StackState> {
             enabled: backend_enabled,
             evidence: vec![Evidence::file(
                 "/etc/netplan",
-                &format!("renderer {renderer}; its service {}", if backend_enabled { "enabled" } else { "not enabled" }),
+                format!(
+                    "renderer {renderer}; its service {}",
+                    if backend_enabled {
+                        "enabled"
+                    } else {
+                        "not enabled"
+                    }
+                ),
             )],
         });
     }
@@ -319,11 +344,16 @@ fn naming(g: &dyn GuestFiles, cmdline: Option<&str>) -> IfNaming {
     if let Some(cmd) = cmdline {
         for arg in cmd.split_whitespace() {
             if arg == "net.ifnames=0" {
-                n.disabled_by.push(Evidence::file("kernel command line", arg));
+                n.disabled_by
+                    .push(Evidence::file("kernel command line", arg));
             }
         }
     }
-    for path in ["/etc/udev/rules.d/80-net-setup-link.rules", "/etc/udev/rules.d/80-net-name-slot.rules", "/etc/systemd/network/99-default.link"] {
+    for path in [
+        "/etc/udev/rules.d/80-net-setup-link.rules",
+        "/etc/udev/rules.d/80-net-name-slot.rules",
+        "/etc/systemd/network/99-default.link",
+    ] {
         if link_target(g, path).as_deref() == Some("/dev/null") {
             n.disabled_by.push(Evidence::file(path, "-> /dev/null"));
         } else if path.ends_with(".rules") && is_empty_file(g, path) {
@@ -332,8 +362,10 @@ fn naming(g: &dyn GuestFiles, cmdline: Option<&str>) -> IfNaming {
     }
     if let Some(text) = read_config(g, "/etc/default/grub") {
         for (k, v) in shell_vars(&text) {
-            if k.starts_with("GRUB_CMDLINE_LINUX") && v.split_whitespace().any(|a| a == "net.ifnames=0") {
-                n.grub_default = Some(Evidence::file("/etc/default/grub", &format!("{k}=\"{v}\"")));
+            if k.starts_with("GRUB_CMDLINE_LINUX")
+                && v.split_whitespace().any(|a| a == "net.ifnames=0")
+            {
+                n.grub_default = Some(Evidence::file("/etc/default/grub", format!("{k}=\"{v}\"")));
             }
         }
     }
@@ -346,7 +378,11 @@ fn naming(g: &dyn GuestFiles, cmdline: Option<&str>) -> IfNaming {
 /// Reads a configuration file; one that exists but cannot be read (too
 /// large, damaged) is noted in `unreadable` instead of being taken as
 /// absent.
-pub(crate) fn read_noted(g: &dyn GuestFiles, path: &str, unreadable: &mut Vec<Unreadable>) -> Option<String> {
+pub(crate) fn read_noted(
+    g: &dyn GuestFiles,
+    path: &str,
+    unreadable: &mut Vec<Unreadable>,
+) -> Option<String> {
     match read_config_checked(g, path) {
         Ok(text) => text,
         Err(e) => {

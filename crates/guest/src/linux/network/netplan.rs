@@ -11,7 +11,11 @@ use crate::{Evidence, GuestFiles};
 
 /// Reads netplan profiles into `facts`.
 pub fn read(g: &dyn GuestFiles, facts: &mut NetworkFacts) {
-    for file in config_files(g, &["/etc/netplan", "/lib/netplan", "/usr/lib/netplan"], ".yaml") {
+    for file in config_files(
+        g,
+        &["/etc/netplan", "/lib/netplan", "/usr/lib/netplan"],
+        ".yaml",
+    ) {
         let Some(text) = super::read_noted(g, &file, &mut facts.unreadable) else {
             continue;
         };
@@ -72,7 +76,10 @@ pub fn read_doc(file: &str, doc: &Yaml, facts: &mut NetworkFacts) {
             at_boot: true,
             evidence: vec![Evidence::file(
                 file,
-                &format!("network.ethernets.{id}: dhcp4 {dhcp4}{}", if static_v4 { ", static addresses" } else { "" }),
+                format!(
+                    "network.ethernets.{id}: dhcp4 {dhcp4}{}",
+                    if static_v4 { ", static addresses" } else { "" }
+                ),
             )],
         });
     }

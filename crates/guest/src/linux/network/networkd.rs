@@ -35,12 +35,15 @@ pub fn read(g: &dyn GuestFiles, facts: &mut NetworkFacts) {
             continue;
         };
         let e = ini(&text);
-        if let (Some(mac), Some(name)) = (ini_value(&e, "Match", "MACAddress"), ini_value(&e, "Link", "Name")) {
+        if let (Some(mac), Some(name)) = (
+            ini_value(&e, "Match", "MACAddress"),
+            ini_value(&e, "Link", "Name"),
+        ) {
             facts.persistent_net.push(PersistentRule {
                 file: file.clone(),
                 mac: mac.to_ascii_lowercase(),
                 name: name.to_string(),
-                evidence: Evidence::file(&file, &format!("MACAddress={mac} Name={name}")),
+                evidence: Evidence::file(&file, format!("MACAddress={mac} Name={name}")),
             });
         }
     }
@@ -71,7 +74,10 @@ pub fn profile(file: &str, text: &str) -> NetProfile {
         matchers.push(Matcher::Any);
     }
     let dhcp = ini_value(&e, "Network", "DHCP").unwrap_or("no");
-    let dhcp4 = matches!(dhcp.to_ascii_lowercase().as_str(), "yes" | "true" | "ipv4" | "both" | "1" | "on");
+    let dhcp4 = matches!(
+        dhcp.to_ascii_lowercase().as_str(),
+        "yes" | "true" | "ipv4" | "both" | "1" | "on"
+    );
     let static_v4 = ini_values(&e, "Network", "Address")
         .into_iter()
         .chain(ini_values(&e, "Address", "Address"))
@@ -86,6 +92,6 @@ pub fn profile(file: &str, text: &str) -> NetProfile {
         dhcp4,
         static_v4,
         at_boot: true,
-        evidence: vec![Evidence::file(file, &format!("DHCP={dhcp}"))],
+        evidence: vec![Evidence::file(file, format!("DHCP={dhcp}"))],
     }
 }

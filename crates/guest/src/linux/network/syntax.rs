@@ -25,10 +25,8 @@ pub fn shell_vars(text: &str) -> Vec<(String, String)> {
         let Some((key, value)) = line.split_once('=') else {
             continue;
         };
-        let valid_key = !key.is_empty()
-            && key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let valid_key =
+            !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid_key {
             continue;
         }

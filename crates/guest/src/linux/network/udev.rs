@@ -61,7 +61,10 @@ pub fn read(g: &dyn GuestFiles, facts: &mut NetworkFacts) {
         } else {
             None
         };
-        facts.generator = Some(Generator { file, overridden_by });
+        facts.generator = Some(Generator {
+            file,
+            overridden_by,
+        });
     }
 }
 
@@ -73,14 +76,23 @@ pub fn parse_rules(file: &str, text: &str) -> Vec<PersistentRule> {
         if line.starts_with('#') {
             continue;
         }
-        let (Some(mac), Some(name)) = (quoted_after(line, "ATTR{address}==\""), quoted_after(line, "NAME=\"")) else {
+        let (Some(mac), Some(name)) = (
+            quoted_after(line, "ATTR{address}==\""),
+            quoted_after(line, "NAME=\""),
+        ) else {
             continue;
         };
         out.push(PersistentRule {
             file: file.to_string(),
             mac: mac.to_ascii_lowercase(),
             name: name.to_string(),
-            evidence: Evidence::file(file, &format!("line {}: ATTR{{address}}==\"{mac}\" NAME=\"{name}\"", idx + 1)),
+            evidence: Evidence::file(
+                file,
+                format!(
+                    "line {}: ATTR{{address}}==\"{mac}\" NAME=\"{name}\"",
+                    idx + 1
+                ),
+            ),
         });
     }
     out

@@ -283,7 +283,9 @@ impl Parser {
             let value = if rest.is_empty() {
                 match self.peek() {
                     // A sequence may sit at the key's own indentation.
-                    Some(n) if n.indent == indent && (n.text == "-" || n.text.starts_with("- ")) => {
+                    Some(n)
+                        if n.indent == indent && (n.text == "-" || n.text.starts_with("- ")) =>
+                    {
                         self.sequence(indent, depth + 1)?
                     }
                     _ => self.child(indent, depth)?,
@@ -335,9 +337,7 @@ impl Parser {
                 chars: joined.chars().collect(),
                 pos: 0,
             };
-            return flow
-                .value(depth)
-                .map_err(|reason| self.err(&reason));
+            return flow.value(depth).map_err(|reason| self.err(&reason));
         }
         Ok(Yaml::Scalar(unquote(text)))
     }
@@ -474,7 +474,10 @@ mod tests {
             "datasource_list: [ NoCloud, 'ConfigDrive' ]\ncloud_init_modules:\n - migrator\n - [ssh, always]\n - name: growpart\n   mode: auto\nusers:\n- default\nnetwork: {config: disabled}\nmulti: [ a,\n  b ]\n",
         )
         .unwrap();
-        assert_eq!(y.get("datasource_list").unwrap().string_list(), ["NoCloud", "ConfigDrive"]);
+        assert_eq!(
+            y.get("datasource_list").unwrap().string_list(),
+            ["NoCloud", "ConfigDrive"]
+        );
         let mods = match y.get("cloud_init_modules").unwrap() {
             Yaml::List(l) => l.clone(),
             _ => panic!(),
@@ -483,7 +486,10 @@ mod tests {
         assert_eq!(mods[2].get("name").and_then(Yaml::as_str), Some("growpart"));
         assert_eq!(mods[2].get("mode").and_then(Yaml::as_str), Some("auto"));
         assert_eq!(y.get("users").unwrap().string_list(), ["default"]);
-        assert_eq!(y.path(&["network", "config"]).and_then(Yaml::as_str), Some("disabled"));
+        assert_eq!(
+            y.path(&["network", "config"]).and_then(Yaml::as_str),
+            Some("disabled")
+        );
         assert_eq!(y.get("multi").unwrap().string_list(), ["a", "b"]);
     }
 
@@ -491,7 +497,9 @@ mod tests {
     fn deep_nesting_is_refused() {
         let flow = format!("a: {}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert!(parse(&flow).unwrap_err().reason.contains("nesting"));
-        let block: String = (0..500).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        let block: String = (0..500)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
         assert!(parse(&block).unwrap_err().reason.contains("nesting"));
         let seq: String = (0..500).map(|i| format!("{}-\n", " ".repeat(i))).collect();
         assert!(parse(&seq).is_err());
