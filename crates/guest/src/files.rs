@@ -308,3 +308,88 @@ pub fn read_text(
         .read_file(path, limit)?
         .map(|b| String::from_utf8_lossy(&b).into_owned()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// A guest as a map of canonical paths to kinds and link targets.
+    fn resolve(
+        tree: &[(&str, Option<&str>)],
+        path: &str,
+        follow: bool,
+    ) -> Result<Option<String>, GuestError> {
+        let map: HashMap<String, Option<String>> = tree
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.map(str::to_string)))
+            .collect();
+        resolve_path(
+            path,
+            follow,
+            |p| {
+                Ok(match map.get(p) {
+                    None => None,
+                    Some(Some(_)) => Some(FileKind::Symlink),
+                    Some(None) if p.contains('.') => Some(FileKind::File),
+                    Some(None) => Some(FileKind::Dir),
+                })
+            },
+            |p| Ok(map.get(p).cloned().flatten()),
+        )
+    }
+
+    #[test]
+    fn links_resolve_inside_the_guest() {
+        let tree = [
+            ("/usr", None),
+            ("/usr/bin", None),
+            ("/usr/bin/dash.x", None),
+            ("/usr/bin/sh", Some("dash.x")),
+            ("/bin", Some("usr/bin")),
+            ("/etc", None),
+            ("/etc/os-release", Some("../usr/lib/os-release")),
+            ("/abs", Some("/usr/bin/sh")),
+            ("/up", Some("../../../../usr/bin/dash.x")),
+        ];
+        assert_eq!(
+            resolve(&tree, "/bin/sh", true).unwrap().as_deref(),
+            Some("/usr/bin/dash.x")
+        );
+        assert_eq!(
+            resolve(&tree, "/bin/sh", false).unwrap().as_deref(),
+            Some("/usr/bin/sh")
+        );
+        assert_eq!(
+            resolve(&tree, "/abs", true).unwrap().as_deref(),
+            Some("/usr/bin/dash.x")
+        );
+        assert_eq!(
+            resolve(&tree, "/up", true).unwrap().as_deref(),
+            Some("/usr/bin/dash.x")
+        );
+        assert_eq!(resolve(&tree, "/etc/os-release", true).unwrap(), None);
+        assert_eq!(resolve(&tree, "/usr/bin/dash.x/x", true).unwrap(), None);
+        assert!(matches!(
+            resolve(&tree, "relative", true),
+            Err(GuestError::BadPath { .. })
+        ));
+    }
+
+    #[test]
+    fn loops_and_deep_paths_are_refused() {
+        let tree = [("/a", Some("/b")), ("/b", Some("/a"))];
+        assert!(matches!(
+            resolve(&tree, "/a", true),
+            Err(GuestError::LinkLoop { .. })
+        ));
+        let deep = "/x".repeat(MAX_PATH_COMPONENTS + 1);
+        assert!(matches!(
+            resolve(&tree, &deep, true),
+            Err(GuestError::BadPath { .. })
+        ));
+        // A link that expands itself: a/ -> a/a/a... is bounded by the hop count.
+        let tree = [("/d", Some("/d/d/d/d"))];
+        assert!(resolve(&tree, "/d", true).is_err());
+    }
+}

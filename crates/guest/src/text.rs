@@ -83,3 +83,33 @@ pub fn service_pack(s: &str) -> Option<u32> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_assignments_and_quotes() {
+        let pairs = shell_assignments(
+            "# c\nexport A=\"x y\"\nB='q'\nC=plain # note\nadd_drivers+=\" virtio_blk \"\nnot a line\n=x\n",
+        );
+        assert_eq!(last_value(&pairs, "A"), Some("x y"));
+        assert_eq!(last_value(&pairs, "B"), Some("q"));
+        assert_eq!(last_value(&pairs, "C"), Some("plain"));
+        assert_eq!(last_value(&pairs, "add_drivers+"), Some(" virtio_blk "));
+        assert_eq!(pairs.len(), 4);
+    }
+
+    #[test]
+    fn versions_and_service_packs() {
+        assert_eq!(
+            first_version("CentOS Linux release 7.9.2009 (Core)").as_deref(),
+            Some("7.9.2009")
+        );
+        assert_eq!(first_version("none"), None);
+        assert_eq!(service_pack("2.0 (SP9x86_64)"), Some(9));
+        assert_eq!(service_pack("22.03 (LTS-SP1)"), Some(1));
+        assert_eq!(service_pack("SPARC"), None);
+        assert_eq!(service_pack("15-SP5"), Some(5));
+    }
+}

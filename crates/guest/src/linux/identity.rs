@@ -86,7 +86,10 @@ pub struct OsIdentity {
 /// Release files tried when os-release does not name the family, in
 /// order: clones before `redhat-release`, Ubuntu's lsb-release before
 /// `debian_version`.
-const RELEASE_FILES: &[(&str, fn(&str) -> OsFamily)] = &[
+/// Decides the family from a release file's first line.
+type Classify = fn(&str) -> OsFamily;
+
+const RELEASE_FILES: &[(&str, Classify)] = &[
     ("/etc/centos-release", |l| {
         if l.contains("Stream") {
             OsFamily::CentOsStream
