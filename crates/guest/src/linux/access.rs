@@ -15,11 +15,11 @@
 //! systemd target and `/etc/inittab` `initdefault`.
 
 use super::network::ifupdown::glob_match;
-use super::network::syntax::{shell_var, shell_vars};
 use super::services::{
     default_target, exists, inittab_default, join, list_dir, read_config, unit_state,
     DefaultTarget, UnitState,
 };
+use crate::text::{last_value, shell_assignments};
 use crate::{Evidence, GuestFiles};
 
 /// Most sshd configuration files read through `Include`.
@@ -346,7 +346,7 @@ fn firewalls(g: &dyn GuestFiles) -> Vec<Firewall> {
     if fwd.installed() {
         let conf = "/etc/firewalld/firewalld.conf";
         let zone = read_config(g, conf)
-            .and_then(|t| shell_var(&shell_vars(&t), "DefaultZone"))
+            .and_then(|t| last_value(&shell_assignments(&t), "DefaultZone").map(str::to_string))
             .unwrap_or_else(|| "public".to_string());
         let mut evidence = vec![Evidence::file(conf, format!("DefaultZone={zone}"))];
         let zone_file = [
@@ -380,8 +380,9 @@ fn firewalls(g: &dyn GuestFiles) -> Vec<Firewall> {
     // ufw: ENABLED=yes and a rule for 22/tcp or OpenSSH.
     let ufw_conf = "/etc/ufw/ufw.conf";
     if let Some(text) = read_config(g, ufw_conf) {
-        let enabled =
-            shell_var(&shell_vars(&text), "ENABLED").is_some_and(|v| v.eq_ignore_ascii_case("yes"));
+        let enabled = last_value(&shell_assignments(&text), "ENABLED")
+            .map(str::to_string)
+            .is_some_and(|v| v.eq_ignore_ascii_case("yes"));
         let mut evidence = vec![Evidence::file(
             ufw_conf,
             format!("ENABLED={}", if enabled { "yes" } else { "no" }),
@@ -470,14 +471,14 @@ fn selinux(g: &dyn GuestFiles) -> SelinuxFacts {
     let mut f = SelinuxFacts::default();
     let conf = "/etc/selinux/config";
     if let Some(text) = read_config(g, conf) {
-        let vars = shell_vars(&text);
-        if let Some(mode) = shell_var(&vars, "SELINUX") {
+        let vars = shell_assignments(&text);
+        if let Some(mode) = last_value(&vars, "SELINUX").map(str::to_string) {
             f.mode = Some((
                 mode.clone(),
                 Evidence::file(conf, format!("SELINUX={mode}")),
             ));
         }
-        f.policy = shell_var(&vars, "SELINUXTYPE");
+        f.policy = last_value(&vars, "SELINUXTYPE").map(str::to_string);
     }
     if exists(g, "/.autorelabel") {
         f.autorelabel = Some(Evidence::file("/.autorelabel", "present"));

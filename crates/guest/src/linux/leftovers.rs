@@ -14,9 +14,9 @@
 //! `xen_emul_unplug=`; `/etc/X11/xorg.conf` and `/etc/X11/XF86Config`
 //! `Section "Device"` `Driver`; `/var/log/rainbow_modification_record.log`.
 
-use super::network::syntax::{shell_var, shell_vars};
 use super::packages::InstalledPackages;
 use super::services::{exists, join, list_dir, read_config, unit_state, UnitState};
+use crate::text::{last_value, shell_assignments};
 use crate::{Evidence, GuestFiles};
 
 /// Xen PV driver module names (both spellings).
@@ -208,9 +208,9 @@ fn xen_module_lists(g: &dyn GuestFiles, f: &mut LeftoverFacts) {
     let Some(text) = read_config(g, path) else {
         return;
     };
-    let vars = shell_vars(&text);
+    let vars = shell_assignments(&text);
     for key in ["INITRD_MODULES", "DOMU_INITRD_MODULES"] {
-        if let Some(v) = shell_var(&vars, key) {
+        if let Some(v) = last_value(&vars, key).map(str::to_string) {
             if v.split_whitespace().any(|m| XEN_MODULES.contains(&m)) {
                 f.xen_modules
                     .push(Evidence::file(path, format!("{key}=\"{v}\"")));

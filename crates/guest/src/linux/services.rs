@@ -28,8 +28,7 @@ use crate::{Evidence, FileKind, GuestError, GuestFiles};
 pub const MAX_DIR_ENTRIES: usize = 4096;
 /// Most `*.wants`/`*.requires` folders scanned under `/etc/systemd/system`.
 pub const MAX_WANTS_DIRS: usize = 512;
-/// Read limit for a configuration file.
-pub const CONFIG_LIMIT: u64 = 1 << 20;
+pub use crate::text::CONFIG_LIMIT;
 
 /// Where systemd unit files are installed, administrator first.
 pub const UNIT_DIRS: [&str; 4] = [

@@ -12,6 +12,7 @@
 //! found; `imsprep-ims` decides.
 
 use super::services::{read_config, read_config_checked};
+use crate::text::shell_assignments;
 use crate::{Evidence, Fact, GuestFiles, VolumeInfo};
 
 /// Most fstab entries kept.
@@ -432,7 +433,7 @@ pub fn storage_facts(g: &dyn GuestFiles, cmdline: Option<&str>) -> Fact<StorageF
             .extend(resume_args(cmd, &volumes, "kernel command line"));
     }
     if let Some(text) = read_config(g, "/etc/default/grub") {
-        for (key, value) in super::network::shell_vars(&text) {
+        for (key, value) in shell_assignments(&text) {
             if key == "GRUB_CMDLINE_LINUX" || key == "GRUB_CMDLINE_LINUX_DEFAULT" {
                 facts
                     .resume
@@ -442,7 +443,7 @@ pub fn storage_facts(g: &dyn GuestFiles, cmdline: Option<&str>) -> Fact<StorageF
     }
     let initramfs_resume = "/etc/initramfs-tools/conf.d/resume";
     if let Some(text) = read_config(g, initramfs_resume) {
-        for (key, value) in super::network::shell_vars(&text) {
+        for (key, value) in shell_assignments(&text) {
             if key == "RESUME" && !value.is_empty() && value != "none" {
                 let kind = classify_source(&value, "swap");
                 facts.resume.push(ResumeRef {

@@ -8,9 +8,9 @@
 //! `ifcfg-lo` and backup copies (`.bak`, `.orig`, `.rpmsave`, `~`, …) are
 //! skipped, as the initscripts skip them.
 
-use super::syntax::{shell_var, shell_vars};
 use super::{Matcher, NetProfile, NetworkFacts, Stack};
 use crate::linux::services::{join, list_dir};
+use crate::text::{last_value, shell_assignments};
 use crate::{Evidence, GuestFiles};
 
 /// Suffixes the initscripts ignore.
@@ -41,8 +41,8 @@ pub fn read(g: &dyn GuestFiles, facts: &mut NetworkFacts) {
 
 /// Parses one ifcfg file.
 pub fn profile(file: &str, suffix: &str, text: &str, stack: Stack) -> NetProfile {
-    let vars = shell_vars(text);
-    let get = |k: &str| shell_var(&vars, k);
+    let vars = shell_assignments(text);
+    let get = |k: &str| last_value(&vars, k).map(str::to_string);
     let name = match stack {
         Stack::RhIfcfg => get("DEVICE").unwrap_or_else(|| suffix.to_string()),
         _ => suffix.to_string(),

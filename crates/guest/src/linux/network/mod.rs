@@ -28,11 +28,10 @@ pub mod syntax;
 pub mod udev;
 pub mod yaml;
 
-pub use syntax::{shell_var, shell_vars};
-
 use super::services::{
     is_empty_file, link_target, list_dir, read_config, read_config_checked, unit_state, UnitState,
 };
+use crate::text::{last_value, shell_assignments};
 use crate::{Evidence, GuestFiles};
 
 /// A network configuration system.
@@ -248,8 +247,8 @@ pub fn network_facts(g: &dyn GuestFiles, cmdline: Option<&str>) -> NetworkFacts 
     facts.naming = naming(g, cmdline);
     facts.stacks = stacks(g, &facts);
     if let Some(text) = read_config(g, "/etc/sysconfig/network") {
-        let vars = shell_vars(&text);
-        if let Some(v) = shell_var(&vars, "NOZEROCONF") {
+        let vars = shell_assignments(&text);
+        if let Some(v) = last_value(&vars, "NOZEROCONF").map(str::to_string) {
             facts.nozeroconf = Some((
                 v.clone(),
                 Evidence::file("/etc/sysconfig/network", format!("NOZEROCONF={v}")),
@@ -258,9 +257,9 @@ pub fn network_facts(g: &dyn GuestFiles, cmdline: Option<&str>) -> NetworkFacts 
     }
     let suse_dhcp = "/etc/sysconfig/network/dhcp";
     if let Some(text) = read_config(g, suse_dhcp) {
-        let vars = shell_vars(&text);
+        let vars = shell_assignments(&text);
         for key in ["DHCLIENT_SET_HOSTNAME", "DHCLIENT_USE_LAST_LEASE"] {
-            if let Some(v) = shell_var(&vars, key) {
+            if let Some(v) = last_value(&vars, key).map(str::to_string) {
                 facts.suse_dhcp.push((
                     key.to_string(),
                     v.clone(),
@@ -361,7 +360,7 @@ fn naming(g: &dyn GuestFiles, cmdline: Option<&str>) -> IfNaming {
         }
     }
     if let Some(text) = read_config(g, "/etc/default/grub") {
-        for (k, v) in shell_vars(&text) {
+        for (k, v) in shell_assignments(&text) {
             if k.starts_with("GRUB_CMDLINE_LINUX")
                 && v.split_whitespace().any(|a| a == "net.ifnames=0")
             {

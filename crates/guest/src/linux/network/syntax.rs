@@ -1,68 +1,13 @@
-//! Small line-based parsers for the configuration syntaxes the Linux
-//! modules meet: shell-style `KEY=value` files (ifcfg, `/etc/default/grub`,
-//! `/etc/sysconfig/*`) and INI files (NetworkManager keyfiles,
-//! systemd-networkd units, `.link` files).
+//! INI files as NetworkManager keyfiles, systemd-networkd `.network` and
+//! `.link` files write them (shell-style `KEY=value` files go through
+//! [`crate::text::shell_assignments`]).
 //!
-//! These formats are line-oriented, so every parser here is one pass over
-//! lines with no nesting and no allocation beyond the values kept; the
-//! callers bound the input size when they read the file. No crate is used:
+//! The format is line-oriented, so the parser is one pass over lines with
+//! no nesting and no allocation beyond the values kept; the callers bound
+//! the input size when they read the file. No crate is used:
 //! the INI crates on crates.io implement a different dialect (sections
 //! merged, duplicate keys dropped), while systemd and NetworkManager keep
 //! repeated keys, which the checks need (several `Address=` lines).
-
-/// Parses shell-style assignments. Handles `export `, single and double
-/// quotes, trailing comments after unquoted values; skips lines that are
-/// not assignments (commands, conditionals). Order is kept so the last
-/// assignment wins when callers fold them.
-pub fn shell_vars(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for raw in text.lines() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        let valid_key =
-            !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid_key {
-            continue;
-        }
-        out.push((key.to_string(), shell_value(value)));
-    }
-    out
-}
-
-/// The last value assigned to `key`.
-pub fn shell_var(vars: &[(String, String)], key: &str) -> Option<String> {
-    vars.iter()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-}
-
-/// Unquotes one shell value: `"a b"`, `'a b'`, `a` (up to a space or `#`).
-fn shell_value(value: &str) -> String {
-    let mut out = String::new();
-    let mut chars = value.chars().peekable();
-    let mut quote: Option<char> = None;
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (Some('"') | None, '\\') => {
-                if let Some(n) = chars.next() {
-                    out.push(n);
-                }
-            }
-            (None, c) if c.is_whitespace() || c == '#' || c == ';' => break,
-            (_, c) => out.push(c),
-        }
-    }
-    out
-}
 
 /// One `key=value` of an INI file with its section.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,16 +62,6 @@ pub fn ini_value<'a>(entries: &'a [IniEntry], section: &str, key: &str) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shell_values_unquote_and_keep_order() {
-        let vars = shell_vars(
-            "# c\nBOOTPROTO='dhcp'\nexport A=\"x y\" # tail\nB=plain # c\nif [ x ]; then\nB=two\n",
-        );
-        assert_eq!(shell_var(&vars, "BOOTPROTO").as_deref(), Some("dhcp"));
-        assert_eq!(shell_var(&vars, "A").as_deref(), Some("x y"));
-        assert_eq!(shell_var(&vars, "B").as_deref(), Some("two"));
-    }
 
     #[test]
     fn ini_keeps_repeated_keys() {
