@@ -115,6 +115,21 @@ LABEL=My\\040Disk /mnt/my\\040disk ext4 nofail 0 0
     );
     assert!(matches!(entries[4].kind, SourceKind::ByIdOrPath(_)));
     assert_eq!(entries[5].kind, SourceKind::VirtioName("/dev/vdb1".into()));
+    assert_eq!(
+        entries[5].resolution,
+        Resolution::Missing,
+        "no second virtio disk in the image"
+    );
+    let stalling: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.would_stall_boot())
+        .map(|e| e.mount_point.as_str())
+        .collect();
+    assert_eq!(
+        stalling,
+        ["/data", "/var", "/opt", "/usr"],
+        "root, nofail, noauto, network, pseudo and removable entries do not stall"
+    );
     assert!(matches!(entries[6].kind, SourceKind::Network(_)));
     assert!(!entries[6].netdev());
     assert!(matches!(entries[7].kind, SourceKind::Pseudo(_)));
@@ -244,4 +259,73 @@ fn hostile_fstab_is_bounded() {
         .unwrap();
     let fact = storage_facts(&DirGuest::new(d.path()), None);
     assert!(fact.unknown.as_deref().unwrap().contains("limit"));
+}
+
+#[test]
+fn mount_units_crypttab_and_lvm_config() {
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    write(r, "/etc/fstab", "/dev/mapper/luks-0b6f /home ext4 defaults 0 2\n/dev/mapper/centos-root / xfs defaults 0 0\n");
+    write(
+        r,
+        "/etc/crypttab",
+        "# <name> <device> <password> <options>\nluks-0b6f UUID=0b6f0d1e-aaaa none luks,discard\n",
+    );
+    write(r, "/etc/systemd/system/data.mount", "[Unit]\nDescription=Data\n[Mount]\nWhat=/dev/disk/by-uuid/77777777-0000-4000-8000-000000000000\nWhere=/data\nType=xfs\nOptions=defaults\n[Install]\nWantedBy=local-fs.target\n");
+    common::symlink(
+        r,
+        "/etc/systemd/system/local-fs.target.wants/data.mount",
+        "/etc/systemd/system/data.mount",
+    );
+    write(
+        r,
+        "/etc/systemd/system/idle.mount",
+        "[Mount]\nWhat=/dev/sdz1\nWhere=/idle\n",
+    );
+    write(
+        r,
+        "/etc/lvm/lvm.conf",
+        "devices {\n\t# filter = [ \"a|.*|\" ]\n\tfilter = [ \"a|^/dev/sd.*|\", \"r|.*|\" ]\n\tuse_devicesfile = 1\n}\n",
+    );
+    write(
+        r,
+        "/etc/lvm/devices/system.devices",
+        "# LVM uses devices listed in this file.\n# Created by LVM command vgimportdevices pid 1234 at Mon Jan  1 00:00:00 2024\nVERSION=1.1.2\nIDTYPE=sys_wwid IDNAME=t10.ATA_VBOX_HARDDISK_VB1234-5678 DEVNAME=/dev/sda2 PVID=Xk3lP0aBcDeFgHiJkLmNoPqRsTuVwXyZ PART=2\n",
+    );
+    let g = DirGuest::new(r).with_volumes(volumes());
+    let fact = storage_facts(&g, None);
+    let f = fact.get().unwrap();
+    assert_eq!(f.crypttab_names, ["luks-0b6f"]);
+    assert_eq!(
+        f.fstab[0].kind,
+        SourceKind::Mapper("/dev/mapper/luks-0b6f".into())
+    );
+    assert!(!f.fstab[0].would_stall_boot());
+    assert_eq!(f.mount_units.len(), 1, "idle.mount is not enabled");
+    let unit = &f.mount_units[0];
+    assert_eq!(unit.file, "/etc/systemd/system/data.mount");
+    assert_eq!(unit.mount_point, "/data");
+    assert_eq!(unit.resolution, Resolution::Missing);
+    assert!(unit
+        .evidence()
+        .value
+        .starts_with("What=/dev/disk/by-uuid/7777"));
+    assert_eq!(f.stalling_entries().count(), 1);
+    assert_eq!(f.lvm.filters.len(), 1);
+    assert!(f.lvm.filters[0].value.contains("/dev/sd"));
+    assert_eq!(f.lvm.use_devicesfile.as_ref().unwrap().0, "1");
+    let devs = f.lvm.devices_file.as_ref().unwrap();
+    assert_eq!(devs.len(), 1);
+    assert_eq!(devs[0].dev_name, "/dev/sda2");
+    assert_eq!(devs[0].id_type, "sys_wwid");
+    assert_eq!(
+        f.device_for("/", &volumes()).as_deref(),
+        Some("/dev/mapper/centos-root")
+    );
+    assert_eq!(
+        f.device_for("/boot", &volumes()).as_deref(),
+        Some("/dev/vda1"),
+        "from the volume's mount point"
+    );
+    assert_eq!(f.device_for("/srv", &volumes()), None);
 }
