@@ -14,10 +14,12 @@
 //! nftables files; `/etc/selinux/config` and `/.autorelabel`; the default
 //! systemd target and `/etc/inittab` `initdefault`.
 
+use std::collections::HashMap;
+
 use super::network::ifupdown::glob_match;
 use super::services::{
-    default_target, exists, inittab_default, join, list_dir, read_config, unit_state,
-    DefaultTarget, UnitState,
+    default_target, exists, inittab_default, join, list_dir, read_config, DefaultTarget,
+    ServiceIndex, UnitState,
 };
 use crate::text::{last_value, shell_assignments};
 use crate::{Evidence, GuestFiles};
@@ -26,6 +28,10 @@ use crate::{Evidence, GuestFiles};
 pub const MAX_INCLUDES: usize = 64;
 /// Deepest `Include` chain followed.
 pub const MAX_INCLUDE_DEPTH: usize = 8;
+/// Most `/etc/passwd` lines read.
+pub const MAX_ACCOUNTS: usize = 100_000;
+/// Most accounts whose `authorized_keys` are read.
+pub const MAX_KEY_READS: usize = 256;
 /// Read limit for `/etc/shadow` and `/etc/passwd`.
 pub const ACCOUNTS_LIMIT: u64 = 8 << 20;
 
@@ -152,17 +158,18 @@ pub struct AccessFacts {
 
 /// Reads the access facts.
 pub fn access_facts(g: &dyn GuestFiles) -> AccessFacts {
+    let services = ServiceIndex::scan(g);
     AccessFacts {
-        ssh: ssh_facts(g),
+        ssh: ssh_facts(g, &services),
         accounts: accounts(g),
-        firewalls: firewalls(g),
+        firewalls: firewalls(g, &services),
         selinux: selinux(g),
         default_target: default_target(g),
         initdefault: inittab_default(g),
     }
 }
 
-fn ssh_facts(g: &dyn GuestFiles) -> SshFacts {
+fn ssh_facts(g: &dyn GuestFiles, services: &ServiceIndex) -> SshFacts {
     let mut f = SshFacts::default();
     for p in ["/usr/sbin/sshd", "/usr/bin/sshd", "/sbin/sshd"] {
         if exists(g, p) {
@@ -176,7 +183,7 @@ fn ssh_facts(g: &dyn GuestFiles) -> SshFacts {
         ("ssh.socket", None),
         ("sshd.socket", None),
     ] {
-        let st = unit_state(g, unit, sysv);
+        let st = services.unit_state(g, unit, sysv);
         if st.installed() || st.enabled() || st.masked_by.is_some() {
             f.units.push(st);
         }
@@ -288,8 +295,16 @@ pub fn password_state(field: &str) -> PasswordState {
 fn accounts(g: &dyn GuestFiles) -> Vec<Account> {
     let passwd = super::services::read_text(g, "/etc/passwd", ACCOUNTS_LIMIT).unwrap_or_default();
     let shadow = super::services::read_text(g, "/etc/shadow", ACCOUNTS_LIMIT).unwrap_or_default();
+    // Name -> password state, built once (the hash is dropped here).
+    let states: HashMap<&str, PasswordState> = shadow
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.splitn(3, ':');
+            Some((it.next()?, password_state(it.next()?)))
+        })
+        .collect();
     let mut out = Vec::new();
-    for line in passwd.lines().take(100_000) {
+    for line in passwd.lines().take(MAX_ACCOUNTS) {
         let fields: Vec<&str> = line.split(':').collect();
         let (Some(name), Some(uid), Some(home), Some(shell)) =
             (fields.first(), fields.get(2), fields.get(5), fields.get(6))
@@ -304,10 +319,7 @@ fn accounts(g: &dyn GuestFiles) -> Vec<Account> {
             continue;
         }
         let mut evidence = Vec::new();
-        let password = shadow.lines().find_map(|l| {
-            let mut it = l.splitn(3, ':');
-            (it.next() == Some(*name)).then(|| password_state(it.next().unwrap_or("")))
-        });
+        let password = states.get(name).copied();
         let word = match password {
             Some(PasswordState::Set) => "password set",
             Some(PasswordState::Locked) => "password locked",
@@ -316,7 +328,13 @@ fn accounts(g: &dyn GuestFiles) -> Vec<Account> {
         };
         evidence.push(Evidence::file("/etc/shadow", format!("{name}: {word}")));
         let keys_path = join(home, ".ssh/authorized_keys");
-        let authorized_keys = super::services::read_text(g, &keys_path, 1 << 20).and_then(|t| {
+        let keys_text = if out.len() < MAX_KEY_READS {
+            super::services::read_text(g, &keys_path, 1 << 20)
+        } else {
+            evidence.push(Evidence::file(&keys_path, "not read (account limit)"));
+            None
+        };
+        let authorized_keys = keys_text.and_then(|t| {
             let n = t
                 .lines()
                 .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
@@ -338,11 +356,11 @@ fn accounts(g: &dyn GuestFiles) -> Vec<Account> {
     out
 }
 
-fn firewalls(g: &dyn GuestFiles) -> Vec<Firewall> {
+fn firewalls(g: &dyn GuestFiles, services: &ServiceIndex) -> Vec<Firewall> {
     let mut out = Vec::new();
     // firewalld: default zone, its services (the /etc zone file overrides
     // the vendor one).
-    let fwd = unit_state(g, "firewalld.service", None);
+    let fwd = services.unit_state(g, "firewalld.service", None);
     if fwd.installed() {
         let conf = "/etc/firewalld/firewalld.conf";
         let zone = read_config(g, conf)
@@ -424,7 +442,7 @@ fn firewalls(g: &dyn GuestFiles) -> Vec<Firewall> {
             &["/etc/sysconfig/nftables.conf", "/etc/nftables.conf"][..],
         ),
     ] {
-        let st = unit_state(g, unit, None);
+        let st = services.unit_state(g, unit, None);
         let found = files
             .iter()
             .find_map(|p| read_config(g, p).map(|t| (*p, t)));

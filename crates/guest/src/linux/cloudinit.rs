@@ -21,10 +21,12 @@
 //! [`crate::linux::network::yaml`]; a file it cannot read is listed in
 //! `unreadable` and left out of the merge.
 
+use std::collections::HashMap;
+
 use super::network::yaml::{self, Yaml};
 use super::packages::InstalledPackages;
 use super::services::{
-    exists, join, list_dir, read_config, read_config_checked, sysv_start_links, unit_state,
+    exists, join, list_dir, read_config, read_config_checked, sysv_start_links, ServiceIndex,
     UnitState,
 };
 use crate::{Evidence, GuestFiles};
@@ -188,8 +190,9 @@ pub fn cloud_init_facts(
             }
         }
     }
+    let services = ServiceIndex::scan(g);
     for unit in UNITS {
-        let st = unit_state(g, unit, None);
+        let st = services.unit_state(g, unit, None);
         if st.installed() || st.enabled() || st.masked_by.is_some() {
             f.units.push(st);
         }
@@ -314,7 +317,7 @@ fn read_config_files(g: &dyn GuestFiles, f: &mut CloudInitFacts) {
     );
     // Merged tree, and for each dotted key the file that set it last.
     let mut merged = Yaml::Map(Vec::new());
-    let mut origin: Vec<(String, String)> = Vec::new();
+    let mut origin: HashMap<String, String> = HashMap::new();
     for file in files {
         let text = match read_config_checked(g, &file) {
             Ok(Some(text)) => text,
@@ -341,14 +344,7 @@ fn read_config_files(g: &dyn GuestFiles, f: &mut CloudInitFacts) {
                 .push((file, format!("line {}: {}", e.line, e.reason))),
         }
     }
-    let from = |key: &str| {
-        origin
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, f)| f.clone())
-            .unwrap_or_default()
-    };
+    let from = |key: &str| origin.get(key).cloned().unwrap_or_default();
     if let Some(list) = merged.get("datasource_list") {
         let names = list.string_list();
         let file = from("datasource_list");
@@ -403,14 +399,28 @@ fn has_block_datasource_list(text: &str) -> bool {
 }
 
 /// Cloud-init's merge: mappings merge key by key, anything else is
-/// replaced. Depth is bounded by the parser's limit.
+/// replaced. Keys are found through a hash index so a file with many keys
+/// merges in linear time; depth is bounded by the parser's limit.
 fn merge(into: &mut Yaml, from: Yaml, depth: usize) {
     match (into, from) {
         (Yaml::Map(dst), Yaml::Map(src)) if depth <= yaml::MAX_DEPTH => {
+            // Later duplicates win, as `Yaml::get` reads them.
+            let mut index: HashMap<String, usize> = dst
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.clone(), i))
+                .collect();
             for (k, v) in src {
-                match dst.iter_mut().rev().find(|(dk, _)| *dk == k) {
-                    Some((_, existing)) => merge(existing, v, depth + 1),
-                    None => dst.push((k, v)),
+                match index.get(&k).copied() {
+                    Some(i) => {
+                        if let Some((_, existing)) = dst.get_mut(i) {
+                            merge(existing, v, depth + 1);
+                        }
+                    }
+                    None => {
+                        index.insert(k.clone(), dst.len());
+                        dst.push((k, v));
+                    }
                 }
             }
         }
@@ -423,7 +433,7 @@ fn record_origins(
     doc: &Yaml,
     prefix: &str,
     file: &str,
-    out: &mut Vec<(String, String)>,
+    out: &mut HashMap<String, String>,
     depth: usize,
 ) {
     if depth > 4 {
@@ -435,7 +445,7 @@ fn record_origins(
         } else {
             format!("{prefix}.{k}")
         };
-        out.push((key.clone(), file.to_string()));
+        out.insert(key.clone(), file.to_string());
         record_origins(v, &key, file, out, depth + 1);
     }
 }

@@ -28,8 +28,10 @@ pub mod syntax;
 pub mod udev;
 pub mod yaml;
 
+use std::collections::HashSet;
+
 use super::services::{
-    is_empty_file, link_target, list_dir, read_config, read_config_checked, unit_state, UnitState,
+    is_empty_file, link_target, list_dir, read_config, read_config_checked, ServiceIndex, UnitState,
 };
 use crate::text::{last_value, shell_assignments};
 use crate::{Evidence, GuestFiles};
@@ -274,6 +276,7 @@ pub fn network_facts(g: &dyn GuestFiles, cmdline: Option<&str>) -> NetworkFacts 
 /// Whether each stack is configured and enabled.
 fn stacks(g: &dyn GuestFiles, facts: &NetworkFacts) -> Vec<StackState> {
     let has = |s: Stack| facts.profiles.iter().any(|p| p.stack == s);
+    let index = ServiceIndex::scan(g);
     let mut out = Vec::new();
     let services: [(Stack, &str, Option<&str>); 5] = [
         (Stack::Ifupdown, "networking.service", Some("networking")),
@@ -287,7 +290,7 @@ fn stacks(g: &dyn GuestFiles, facts: &NetworkFacts) -> Vec<StackState> {
         (Stack::Wicked, "wicked.service", None),
     ];
     for (stack, unit, sysv) in services {
-        let st = unit_state(g, unit, sysv);
+        let st = index.unit_state(g, unit, sysv);
         if !st.installed() && !has(stack) && !st.enabled() {
             continue;
         }
@@ -398,14 +401,13 @@ pub(crate) fn read_noted(
 /// hiding the same name in later ones (systemd and netplan precedence),
 /// bounded by the folder listing limit.
 pub(crate) fn config_files(g: &dyn GuestFiles, dirs: &[&str], suffix: &str) -> Vec<String> {
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
     for dir in dirs {
         for name in list_dir(g, dir) {
-            if !name.ends_with(suffix) || seen.contains(&name) {
+            if !name.ends_with(suffix) || !seen.insert(name.clone()) {
                 continue;
             }
-            seen.push(name.clone());
             out.push(super::services::join(dir, &name));
         }
     }
