@@ -94,6 +94,9 @@ pub struct CloudInitFacts {
     pub units: Vec<UnitState>,
     /// SysV start links and Upstart jobs.
     pub legacy_jobs: Vec<Evidence>,
+    /// The systemd generator that enables `cloud-init.target` at boot
+    /// unless a disable marker is present (cloud-init ≥ 0.7.9).
+    pub generator: Option<Evidence>,
     /// What disables it (marker file, kernel argument, ds-identify policy).
     pub disabled_by: Vec<Evidence>,
     /// `/etc/cloud/ds-identify.cfg` `policy:` value.
@@ -213,6 +216,13 @@ pub fn cloud_init_facts(
             f.legacy_jobs.push(Evidence::file(upstart, "Upstart job"));
         }
     }
+    f.generator = [
+        "/usr/lib/systemd/system-generators/cloud-init-generator",
+        "/lib/systemd/system-generators/cloud-init-generator",
+    ]
+    .iter()
+    .find(|p| exists(g, p))
+    .map(|p| Evidence::file(*p, "present"));
     let marker = "/etc/cloud/cloud-init.disabled";
     if exists(g, marker) {
         f.disabled_by.push(Evidence::file(marker, "present"));

@@ -73,6 +73,9 @@ pub fn profile(file: &str, suffix: &str, text: &str, stack: Stack) -> NetProfile
             matches!(v.as_str(), "auto" | "hotplug" | "onboot" | "nfsroot")
         }
     };
+    if let Some(v) = get("PERSISTENT_DHCLIENT") {
+        detail.push_str(&format!(" PERSISTENT_DHCLIENT={v}"));
+    }
     let dhcp4 = matches!(
         bootproto.as_str(),
         "dhcp" | "dhcp4" | "dhcp+autoip" | "bootp"

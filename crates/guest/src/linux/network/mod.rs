@@ -217,6 +217,9 @@ pub struct NetworkFacts {
     /// SUSE `/etc/sysconfig/network/dhcp` settings IMS asks to be `no`:
     /// (`DHCLIENT_SET_HOSTNAME`, `DHCLIENT_USE_LAST_LEASE`) values found.
     pub suse_dhcp: Vec<(String, String, Evidence)>,
+    /// `/etc/resolv.conf`: a link (managed by a resolver service) or a
+    /// static file and its `nameserver` lines.
+    pub resolv_conf: Option<Evidence>,
     /// Files that could not be parsed.
     pub unreadable: Vec<Unreadable>,
 }
@@ -257,6 +260,7 @@ pub fn network_facts(g: &dyn GuestFiles, cmdline: Option<&str>) -> NetworkFacts 
             ));
         }
     }
+    facts.resolv_conf = resolv_conf(g);
     let suse_dhcp = "/etc/sysconfig/network/dhcp";
     if let Some(text) = read_config(g, suse_dhcp) {
         let vars = shell_assignments(&text);
@@ -271,6 +275,24 @@ pub fn network_facts(g: &dyn GuestFiles, cmdline: Option<&str>) -> NetworkFacts 
         }
     }
     facts
+}
+
+/// How `/etc/resolv.conf` is kept.
+fn resolv_conf(g: &dyn GuestFiles) -> Option<Evidence> {
+    let path = "/etc/resolv.conf";
+    if let Some(t) = link_target(g, path) {
+        return Some(Evidence::file(path, format!("-> {t}")));
+    }
+    let text = read_config(g, path)?;
+    let servers: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("nameserver"))
+        .map(str::trim)
+        .collect();
+    Some(Evidence::file(
+        path,
+        format!("static file; nameserver {}", servers.join(", ")),
+    ))
 }
 
 /// Whether each stack is configured and enabled.
