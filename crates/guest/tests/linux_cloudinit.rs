@@ -344,7 +344,7 @@ fn hostile_cloud_cfg_is_bounded() {
     assert!(f
         .unreadable
         .iter()
-        .any(|(p, r)| p.ends_with("03.cfg") && r.contains("symbolic links")));
+        .any(|u| u.path.ends_with("03.cfg") && u.reason.contains("symbolic links")));
     assert_eq!(
         f.datasource_list.unwrap().0,
         ["OpenStack"],

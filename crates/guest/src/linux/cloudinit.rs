@@ -24,6 +24,7 @@
 use std::collections::HashMap;
 
 use super::network::yaml::{self, Yaml};
+use super::network::Unreadable;
 use super::packages::InstalledPackages;
 use super::services::{
     exists, join, list_dir, read_config, read_config_checked, sysv_start_links, ServiceIndex,
@@ -118,7 +119,7 @@ pub struct CloudInitFacts {
     /// Configuration files read, in merge order.
     pub config_files: Vec<String>,
     /// Files that could not be parsed, with the reason.
-    pub unreadable: Vec<(String, String)>,
+    pub unreadable: Vec<Unreadable>,
 }
 
 impl CloudInitFacts {
@@ -333,7 +334,10 @@ fn read_config_files(g: &dyn GuestFiles, f: &mut CloudInitFacts) {
             Ok(Some(text)) => text,
             Ok(None) => continue,
             Err(e) => {
-                f.unreadable.push((file, e.to_string()));
+                f.unreadable.push(Unreadable {
+                    path: file,
+                    reason: e.to_string(),
+                });
                 continue;
             }
         };
@@ -349,9 +353,10 @@ fn read_config_files(g: &dyn GuestFiles, f: &mut CloudInitFacts) {
                 record_origins(&doc, "", &file, &mut origin, 0);
                 merge(&mut merged, doc, 0);
             }
-            Err(e) => f
-                .unreadable
-                .push((file, format!("line {}: {}", e.line, e.reason))),
+            Err(e) => f.unreadable.push(Unreadable {
+                path: file,
+                reason: format!("line {}: {}", e.line, e.reason),
+            }),
         }
     }
     let from = |key: &str| origin.get(key).cloned().unwrap_or_default();

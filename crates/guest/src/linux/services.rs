@@ -14,10 +14,12 @@
 //! 5 and S. The default target is the `/etc/systemd/system/default.target`
 //! link (else the vendor one).
 //!
-//! Folder listings are bounded ([`MAX_DIR_ENTRIES`] per folder,
-//! [`MAX_WANTS_DIRS`] wants folders) so a crafted tree cannot make the
-//! scan unbounded; links are read one level (`read_link`), never followed
-//! in a loop.
+//! The enable links are listed once into a [`ServiceIndex`] and every
+//! unit is looked up there. Folder listings are bounded
+//! ([`MAX_DIR_ENTRIES`] per folder, [`MAX_WANTS_DIRS`] wants folders,
+//! [`MAX_INDEXED_LINKS`] links) so a crafted tree cannot make the scan
+//! unbounded; links are read one level (`read_link`), never followed in a
+//! loop.
 //!
 //! This module also holds the small read helpers the other Linux modules
 //! share, so that all reads go through one bounded path.
