@@ -11,6 +11,9 @@
 use crate::evidence::{Evidence, Fact};
 use crate::files::{FileKind, GuestFiles};
 
+/// Most kernel versions examined (the newest are kept).
+pub const MAX_KERNELS: usize = 256;
+
 /// Kernel image prefixes in `/boot`.
 const IMAGE_PREFIXES: &[&str] = &["vmlinuz-", "vmlinux-", "Image-", "zImage-", "kernel-"];
 
@@ -137,6 +140,16 @@ pub fn inspect(guest: &dyn GuestFiles) -> Fact<Vec<KernelInfo>> {
     }
     versions.sort_by(|a, b| compare_versions(a, b));
     versions.dedup();
+    if versions.len() > MAX_KERNELS {
+        evidence.push(Evidence::file(
+            "/boot",
+            format!(
+                "{} kernel versions; only the newest {MAX_KERNELS} examined",
+                versions.len()
+            ),
+        ));
+        versions.drain(..versions.len() - MAX_KERNELS);
+    }
 
     let mut kernels = Vec::new();
     for ver in versions {
