@@ -97,6 +97,38 @@ impl NetProfile {
     pub fn mac_bound(&self) -> bool {
         self.matchers.iter().any(|m| matches!(m, Matcher::Mac(_)))
     }
+    /// Whether the profile applies to the NIC an ECS instance gets: a
+    /// virtio-net NIC with a new MAC address, named `name` when the name
+    /// is known ([`IfNaming::first_nic`]). `None` when it depends on a
+    /// name that is not known. A MAC matcher never matches (the MAC
+    /// changes); a driver matcher matches `virtio_net`/`virtio-net`.
+    pub fn matches_ecs_nic(&self, name: Option<&str>) -> Option<bool> {
+        let mut unknown = false;
+        for m in &self.matchers {
+            let hit = match m {
+                Matcher::Any => Some(true),
+                Matcher::Mac(_) => Some(false),
+                Matcher::Driver(d) => Some(d.replace('-', "_") == "virtio_net"),
+                Matcher::Name(n) => name.map(|x| x == n),
+                Matcher::Pattern(p) => name.map(|x| ifupdown::glob_match(p, x)).or_else(|| {
+                    // An unknown name is a predictable one (`ens3`,
+                    // `enp0s3`): `*`, `e*` and `en*` match all of them.
+                    ["*", "e*", "en*"].contains(&p.as_str()).then_some(true)
+                }),
+            };
+            match hit {
+                Some(false) => return Some(false),
+                None => unknown = true,
+                Some(true) => {}
+            }
+        }
+        if unknown {
+            None
+        } else {
+            Some(true)
+        }
+    }
+
     /// The exact interface name it is bound to, if any.
     pub fn interface_name(&self) -> Option<&str> {
         self.matchers.iter().find_map(|m| match m {
@@ -453,5 +485,43 @@ mod tests {
         assert_eq!(classify_name("em1"), NameClass::ForeignHardware);
         assert_eq!(classify_name("bond0"), NameClass::Other);
         assert_eq!(classify_name("p1p1"), NameClass::ForeignHardware);
+    }
+
+    fn profile(matchers: Vec<Matcher>) -> NetProfile {
+        NetProfile {
+            stack: Stack::Networkd,
+            file: String::new(),
+            id: String::new(),
+            matchers,
+            set_name: None,
+            dhcp4: true,
+            static_v4: false,
+            at_boot: true,
+            evidence: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn profiles_against_the_ecs_nic() {
+        let eth0 = profile(vec![Matcher::Name("eth0".into())]);
+        assert_eq!(eth0.matches_ecs_nic(Some("eth0")), Some(true));
+        assert_eq!(eth0.matches_ecs_nic(Some("ens3")), Some(false));
+        assert_eq!(eth0.matches_ecs_nic(None), None);
+        let en = profile(vec![Matcher::Pattern("en*".into())]);
+        assert_eq!(en.matches_ecs_nic(None), Some(true));
+        assert_eq!(en.matches_ecs_nic(Some("eth0")), Some(false));
+        let mac = profile(vec![
+            Matcher::Name("eth0".into()),
+            Matcher::Mac("00:0c:29:ab:cd:ef".into()),
+        ]);
+        assert_eq!(mac.matches_ecs_nic(Some("eth0")), Some(false));
+        assert_eq!(
+            profile(vec![Matcher::Driver("virtio-net".into())]).matches_ecs_nic(None),
+            Some(true)
+        );
+        assert_eq!(
+            profile(vec![Matcher::Any]).matches_ecs_nic(None),
+            Some(true)
+        );
     }
 }
