@@ -78,6 +78,8 @@ pub fn inspect_linux(guest: &dyn GuestFiles) -> LinuxFacts {
     let cmdline = cmdline.as_deref();
     let packages = packages::installed_packages(guest);
     let storage = storage::storage_facts(guest, cmdline);
+    // These parts are collections of findings, each carrying its own
+    // evidence (a profile, a unit, a setting); the part itself adds none.
     let network = Fact::found(network::network_facts(guest, cmdline), Vec::new());
     let cloud_init = Fact::found(
         cloudinit::cloud_init_facts(guest, cmdline, packages.get()),
