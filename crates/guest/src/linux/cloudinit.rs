@@ -104,7 +104,8 @@ pub struct CloudInitFacts {
     pub ds_identify_policy: Option<(String, Evidence)>,
     /// Effective `datasource_list` and the file that set it.
     pub datasource_list: Option<(Vec<String>, Evidence)>,
-    /// Files that write `datasource_list` as a block (multi-line) list.
+    /// Files that spread `datasource_list` over several lines (a block
+    /// list, or a flow list not closed on its line).
     pub datasource_list_multiline: Vec<Evidence>,
     /// `ci.ds=`/`ci.datasource=`/`ci.di.policy=` on the kernel command line.
     pub cmdline_overrides: Vec<Evidence>,
@@ -345,7 +346,7 @@ fn read_config_files(g: &dyn GuestFiles, f: &mut CloudInitFacts) {
         if has_block_datasource_list(&text) {
             f.datasource_list_multiline.push(Evidence::file(
                 &file,
-                "datasource_list: written as a block list",
+                "datasource_list: spread over several lines",
             ));
         }
         match yaml::parse(&text) {
@@ -405,11 +406,15 @@ fn read_config_files(g: &dyn GuestFiles, f: &mut CloudInitFacts) {
     }
 }
 
-/// `datasource_list:` with nothing after it (a block list follows).
+/// `datasource_list:` written so that ds-identify cannot read it: nothing
+/// after the colon (a block list follows) or a flow list that is not
+/// closed on the same line.
 fn has_block_datasource_list(text: &str) -> bool {
     text.lines().any(|l| {
-        l.strip_prefix("datasource_list:")
-            .is_some_and(|rest| rest.split('#').next().unwrap_or("").trim().is_empty())
+        l.strip_prefix("datasource_list:").is_some_and(|rest| {
+            let rest = rest.split('#').next().unwrap_or("").trim();
+            rest.is_empty() || (rest.starts_with('[') && !rest.contains(']'))
+        })
     })
 }
 
@@ -500,5 +505,8 @@ mod tests {
         assert_eq!(upstream_version("1:20.4.1-1"), "20.4.1");
         assert!(has_block_datasource_list("datasource_list:\n  - None\n"));
         assert!(!has_block_datasource_list("datasource_list: [ None ]\n"));
+        assert!(has_block_datasource_list(
+            "datasource_list: [ OpenStack,\n  None ]\n"
+        ));
     }
 }
