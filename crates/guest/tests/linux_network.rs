@@ -4,7 +4,7 @@
 mod common;
 
 use common::{symlink, write};
-use imsprep_guest::linux::network::{network_facts, Matcher, Stack};
+use imsprep_guest::linux::network::{network_facts, FirstNicDhcp, Matcher, Stack};
 use imsprep_guest::DirGuest;
 
 fn enable(root: &std::path::Path, unit_dir: &str, unit: &str) {
@@ -62,6 +62,13 @@ fn debian_ifupdown_dhcp_with_include() {
     assert!(eth1.mac_bound());
     assert_eq!(f.enabled_stacks().collect::<Vec<_>>(), [Stack::Ifupdown]);
     assert_eq!(f.naming.first_nic, None, "predictable naming is on");
+    assert_eq!(f.first_nic_dhcp(), FirstNicDhcp::DependsOnName);
+    let f = network_facts(&DirGuest::new(d.path()), Some("ro net.ifnames=0"));
+    assert_eq!(
+        f.first_nic_dhcp(),
+        FirstNicDhcp::NoProfile,
+        "ens3 is not eth0"
+    );
 }
 
 #[test]
@@ -121,6 +128,11 @@ fn netplan_mac_bound_dhcp_renders_for_networkd() {
     assert!(f.enabled_stacks().any(|s| s == Stack::Netplan));
     assert_eq!(f.naming.first_nic.as_deref(), Some("eth0"));
     assert_eq!(f.naming.disabled_by[0].value, "net.ifnames=0");
+    assert_eq!(
+        f.first_nic_dhcp(),
+        FirstNicDhcp::NoProfile,
+        "bound to the old MAC"
+    );
 }
 
 #[test]
@@ -216,6 +228,16 @@ fn networkmanager_keyfiles() {
     assert!(st.static_v4 && !st.dhcp4 && !st.at_boot && st.mac_bound());
     assert_eq!(f.nm_no_auto_default.as_ref().unwrap().0, "*");
     assert_eq!(f.active_profiles().count(), 2);
+    assert_eq!(f.first_nic_dhcp(), FirstNicDhcp::DependsOnName);
+    let f = network_facts(&DirGuest::new(d.path()), Some("net.ifnames=0"));
+    assert_eq!(
+        f.first_nic_dhcp(),
+        FirstNicDhcp::NoProfile,
+        "no-auto-default=* stops the automatic profile"
+    );
+    std::fs::remove_file(d.path().join("etc/NetworkManager/conf.d/00-server.conf")).unwrap();
+    let f = network_facts(&DirGuest::new(d.path()), Some("net.ifnames=0"));
+    assert_eq!(f.first_nic_dhcp(), FirstNicDhcp::NetworkManagerDefault);
 }
 
 const CENTOS7_IFCFG: &str = "TYPE=Ethernet
@@ -270,6 +292,12 @@ fn redhat_ifcfg_with_initscripts_and_nozeroconf() {
     let ens3 = f.profiles.iter().find(|p| p.id == "ens3").unwrap();
     assert!(ens3.static_v4 && !ens3.at_boot);
     assert_eq!(f.enabled_stacks().collect::<Vec<_>>(), [Stack::RhIfcfg]);
+    let with_eth0 = network_facts(&DirGuest::new(d.path()), Some("net.ifnames=0"));
+    assert_eq!(
+        with_eth0.first_nic_dhcp(),
+        FirstNicDhcp::NoProfile,
+        "HWADDR pins the old NIC"
+    );
     assert!(f.nozeroconf.is_none());
     write(
         d.path(),

@@ -271,6 +271,61 @@ impl NetworkFacts {
     }
 }
 
+/// Whether the first ECS NIC gets an address by DHCPv4, and from what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FirstNicDhcp {
+    /// A profile of an enabled stack, brought up at boot with DHCPv4,
+    /// applies to the NIC (its file and id).
+    Profile(String, String),
+    /// NetworkManager is enabled, no profile applies, and it creates its
+    /// automatic DHCP "Wired connection" (`no-auto-default` does not stop
+    /// it).
+    NetworkManagerDefault,
+    /// Profiles apply, none with DHCPv4 at boot.
+    NotDhcp,
+    /// Whether a profile applies depends on the predictable name, which
+    /// the image does not tell.
+    DependsOnName,
+    /// No profile of an enabled stack applies to the NIC.
+    NoProfile,
+}
+
+impl NetworkFacts {
+    /// Whether the first ECS NIC (named [`IfNaming::first_nic`], new MAC,
+    /// virtio-net) gets an address by DHCPv4.
+    pub fn first_nic_dhcp(&self) -> FirstNicDhcp {
+        let name = self.naming.first_nic.as_deref();
+        let mut applies = false;
+        let mut unknown = false;
+        for p in self.active_profiles().filter(|p| p.at_boot) {
+            match p.matches_ecs_nic(name) {
+                Some(true) if p.dhcp4 => {
+                    return FirstNicDhcp::Profile(p.file.clone(), p.id.clone())
+                }
+                Some(true) => applies = true,
+                Some(false) => {}
+                None => unknown = true,
+            }
+        }
+        if unknown {
+            return FirstNicDhcp::DependsOnName;
+        }
+        if applies {
+            return FirstNicDhcp::NotDhcp;
+        }
+        let nm = self.enabled_stacks().any(|s| s == Stack::NetworkManager);
+        let blocked = self
+            .nm_no_auto_default
+            .as_ref()
+            .is_some_and(|(v, _)| v.split(',').any(|x| x.trim() == "*"));
+        if nm && !blocked {
+            FirstNicDhcp::NetworkManagerDefault
+        } else {
+            FirstNicDhcp::NoProfile
+        }
+    }
+}
+
 /// Reads the network facts. `cmdline` is the default kernel command line
 /// when the boot facts know it.
 pub fn network_facts(g: &dyn GuestFiles, cmdline: Option<&str>) -> NetworkFacts {
