@@ -189,11 +189,22 @@ impl ServiceIndex {
     /// [`MAX_WANTS_DIRS`], [`MAX_DIR_ENTRIES`] and [`MAX_INDEXED_LINKS`]).
     pub fn scan(g: &dyn GuestFiles) -> ServiceIndex {
         let mut links = Vec::new();
+        let mut seen_dirs: Vec<String> = Vec::new();
         for (dir, admin) in [
             (UNIT_DIRS[0], true),
             (UNIT_DIRS[2], false),
             (UNIT_DIRS[3], false),
         ] {
+            // On merged-/usr systems `/lib` is `/usr/lib`: list it once.
+            let canonical = g
+                .canonical(dir)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| dir.to_string());
+            if seen_dirs.contains(&canonical) {
+                continue;
+            }
+            seen_dirs.push(canonical);
             let folders = list_dir(g, dir)
                 .into_iter()
                 .filter(|n| n.ends_with(".wants") || n.ends_with(".requires"))
