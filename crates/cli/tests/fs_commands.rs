@@ -325,6 +325,7 @@ fn a_disk_without_a_root_lists_its_volumes() {
         .map(|v| v["type"].as_str().unwrap())
         .collect();
     assert_eq!(types, ["vfat", "ext4"]);
+    assert_eq!(v["volumes"][0]["partition_type"], "esp");
     assert!(v["root"].is_null());
     assert_eq!(v["mounts"].as_array().unwrap().len(), 0);
     let human = text(&["fs", s(&disk)]);

@@ -725,6 +725,10 @@ fn fat_esp_by_its_serial() {
 
     let g = open(&disk);
     let esp_vol = &g.volumes()[0];
+    assert_eq!(
+        esp_vol.partition_kind,
+        Some(imsprep_probe::PartitionKind::Esp)
+    );
     assert_eq!(esp_vol.fs_type(), Some("vfat"));
     assert_eq!(esp_vol.uuid.as_deref(), Some("1234-ABCD"));
     assert_eq!(esp_vol.label.as_deref(), Some("ESP"));

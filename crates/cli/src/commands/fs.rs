@@ -52,6 +52,7 @@ struct VolumeJson<'a> {
     uuid: Option<&'a str>,
     partuuid: Option<&'a str>,
     partlabel: Option<&'a str>,
+    partition_type: Option<imsprep_probe::PartitionKind>,
     size: u64,
     mounted_at: Vec<String>,
     state: Vec<String>,
@@ -131,6 +132,7 @@ fn report(guest: &Guest) -> Report<'_> {
             uuid: v.uuid.as_deref(),
             partuuid: v.partuuid.as_deref(),
             partlabel: v.partlabel.as_deref(),
+            partition_type: v.partition_kind,
             size: v.size,
             mounted_at: guest
                 .mount_points_of(&v.name)

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use imsprep_disk::Disk;
-use imsprep_probe::{probe_filesystem, read_layout, Filesystem, PartitionTable};
+use imsprep_probe::{probe_filesystem, read_layout, Filesystem, PartitionKind, PartitionTable};
 
 use crate::btrfs::Btrfs;
 use crate::bytes;
@@ -50,6 +50,8 @@ pub struct GuestVolume {
     pub partuuid: Option<String>,
     /// The GPT partition name, when set.
     pub partlabel: Option<String>,
+    /// The partition's type as the table says (ESP, Linux, LVM, ...).
+    pub partition_kind: Option<PartitionKind>,
     /// File-system (or swap) label.
     pub label: Option<String>,
     /// File-system (or swap) UUID, as the guest writes it in fstab.
@@ -105,33 +107,38 @@ pub fn inventory(disk: Arc<dyn Disk>, disk_name: &str) -> Result<Vec<GuestVolume
     let whole = Volume::whole(Arc::clone(&disk), disk_name);
     let layout = read_layout(&whole)
         .map_err(|e| FsError::malformed(disk_name, "partition table", "layout", e.to_string()))?;
-    let part_ids = |index: u32| -> (Option<String>, Option<String>) {
+    type PartIds = (Option<String>, Option<String>, Option<PartitionKind>);
+    let part_ids = |index: u32| -> PartIds {
         match layout.table {
             PartitionTable::Gpt => layout
                 .gpt
                 .as_ref()
                 .and_then(|g| g.partitions.iter().find(|p| p.index == index))
-                .map_or((None, None), |p| {
+                .map_or((None, None, None), |p| {
                     (
                         Some(p.unique_guid.to_ascii_lowercase()),
                         Some(p.name.clone()).filter(|n| !n.is_empty()),
+                        Some(p.kind),
                     )
                 }),
-            PartitionTable::Mbr => (
-                layout
-                    .mbr
-                    .as_ref()
-                    .map(|m| format!("{:08x}-{index:02x}", m.disk_signature)),
-                None,
-            ),
-            PartitionTable::None => (None, None),
+            PartitionTable::Mbr => layout.mbr.as_ref().map_or((None, None, None), |m| {
+                (
+                    Some(format!("{:08x}-{index:02x}", m.disk_signature)),
+                    None,
+                    m.partitions
+                        .iter()
+                        .find(|p| p.index == index)
+                        .map(|p| p.kind),
+                )
+            }),
+            PartitionTable::None => (None, None, None),
         }
     };
     let mut out = Vec::new();
     for v in found.volumes {
-        let (partuuid, partlabel) = match v.origin {
+        let (partuuid, partlabel, partition_kind) = match v.origin {
             Origin::Partition { index } => part_ids(index),
-            _ => (None, None),
+            _ => (None, None, None),
         };
         let mut gv = GuestVolume {
             name: v.volume.name().to_owned(),
@@ -140,6 +147,7 @@ pub fn inventory(disk: Arc<dyn Disk>, disk_name: &str) -> Result<Vec<GuestVolume
             size: v.volume.len(),
             partuuid,
             partlabel,
+            partition_kind,
             label: None,
             uuid: None,
             content: Content::Nothing,
@@ -155,7 +163,7 @@ pub fn inventory(disk: Arc<dyn Disk>, disk_name: &str) -> Result<Vec<GuestVolume
             .strip_prefix(disk_name)
             .map(|rest| rest.trim_start_matches('p'))
             .and_then(|n| n.parse::<u32>().ok());
-        let (partuuid, partlabel) = index.map_or((None, None), part_ids);
+        let (partuuid, partlabel, partition_kind) = index.map_or((None, None, None), part_ids);
         out.push(GuestVolume {
             name: u.name,
             aliases: Vec::new(),
@@ -163,6 +171,7 @@ pub fn inventory(disk: Arc<dyn Disk>, disk_name: &str) -> Result<Vec<GuestVolume
             size: 0,
             partuuid,
             partlabel,
+            partition_kind,
             label: None,
             uuid: None,
             content: Content::Unread {

@@ -368,6 +368,7 @@ mod tests {
             size: 1 << 20,
             partuuid: Some(format!("1a2b3c4d-{index:02x}")),
             partlabel: None,
+            partition_kind: None,
             label: label.map(str::to_owned),
             uuid: Some(uuid.to_owned()),
             content: Content::FileSystem(Arc::new(MemFs::new(&name, uuid, items))),
