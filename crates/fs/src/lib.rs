@@ -39,6 +39,7 @@ mod bytes;
 mod error;
 pub mod ext4;
 mod filesystem;
+pub mod ntfs;
 mod open;
 pub mod path;
 mod volume;
