@@ -392,3 +392,278 @@ fn reads_a_filled_volume() {
         Err(FsError::NotFound { .. })
     ));
 }
+
+/// Where the pieces of an image lie, from its boot sector.
+struct Layout {
+    mft: u64,
+    record_size: u64,
+}
+
+fn le16(b: &[u8], at: usize) -> usize {
+    u16::from_le_bytes([b[at], b[at + 1]]) as usize
+}
+
+fn le32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+}
+
+fn layout(img: &Path) -> Layout {
+    let f = fs::File::open(img).unwrap();
+    let mut boot = [0u8; 512];
+    f.read_exact_at(&mut boot, 0).unwrap();
+    let cluster = le16(&boot, 11) as u64 * boot[13] as u64;
+    let lcn = u64::from_le_bytes(boot[0x30..0x38].try_into().unwrap());
+    let raw = boot[0x40] as i8;
+    let record_size = if raw > 0 {
+        raw as u64 * cluster
+    } else {
+        1 << -raw
+    };
+    Layout {
+        mft: lcn * cluster,
+        record_size,
+    }
+}
+
+/// A multi-sector record (FILE or INDX) at `at` with its update sequence
+/// applied: what the file system means, not what is stored.
+fn read_record(img: &Path, at: u64, len: usize) -> Vec<u8> {
+    let mut rec = vec![0u8; len];
+    fs::File::open(img)
+        .unwrap()
+        .read_exact_at(&mut rec, at)
+        .unwrap();
+    let usa = le16(&rec, 4);
+    for i in 0..len / 512 {
+        let fix = [rec[usa + 2 + 2 * i], rec[usa + 3 + 2 * i]];
+        rec[i * 512 + 510..i * 512 + 512].copy_from_slice(&fix);
+    }
+    rec
+}
+
+/// Writes `bytes` at offset `off` of the record at `at`, into its update
+/// sequence array where they fall on a sector's last two bytes, so the
+/// record stays valid.
+fn patch_record(img: &Path, at: u64, off: usize, bytes: &[u8]) {
+    let f = fs::OpenOptions::new()
+        .write(true)
+        .read(true)
+        .open(img)
+        .unwrap();
+    let mut head = [0u8; 8];
+    f.read_exact_at(&mut head, at).unwrap();
+    let usa = le16(&head, 4);
+    for (i, b) in bytes.iter().enumerate() {
+        let o = off + i;
+        let pos = if o % 512 >= 510 {
+            usa + 2 + 2 * (o / 512) + (o % 512 - 510)
+        } else {
+            o
+        };
+        f.write_all_at(&[*b], at + pos as u64).unwrap();
+    }
+}
+
+/// Offset in the record of the first attribute of type `ty`.
+fn find_attribute(rec: &[u8], ty: u32) -> usize {
+    let mut at = le16(rec, 0x14);
+    while le32(rec, at) != 0xffff_ffff {
+        if le32(rec, at) == ty {
+            return at;
+        }
+        at += le32(rec, at + 4) as usize;
+    }
+    panic!("no attribute {ty:#x}");
+}
+
+/// Writes raw bytes at `at` of the image.
+fn poke(img: &Path, at: u64, bytes: &[u8]) {
+    fs::OpenOptions::new()
+        .write(true)
+        .open(img)
+        .unwrap()
+        .write_all_at(bytes, at)
+        .unwrap();
+}
+
+#[test]
+fn dirty_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(img) = copy(dir.path()) else { return };
+    let l = layout(&img);
+    let at = l.mft + 3 * l.record_size; // $Volume
+    let rec = read_record(&img, at, l.record_size as usize);
+    let attr = find_attribute(&rec, 0x70);
+    let flags = attr + le16(&rec, attr + 0x14) + 0x0a;
+    let value = le16(&rec, flags) as u16 | 1;
+    patch_record(&img, at, flags, &value.to_le_bytes());
+    let fs = open(&img).unwrap();
+    assert_eq!(fs.info().state, vec![FsState::Dirty]);
+    // ntfsfix -d clears the flag again: the field patched is the one the
+    // real tools read.
+    if common::have("ntfsfix") {
+        run("ntfsfix", &["-d", img.to_str().unwrap()]);
+        assert!(open(&img).unwrap().info().state.is_empty());
+    }
+}
+
+#[test]
+fn hibernation_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(img) = copy(dir.path()) else { return };
+    // A zeroed hiberfil.sys: Windows shut down fully.
+    {
+        let mnt = Mount::new(&img, &dir.path().join("mnt"));
+        fs::write(mnt.dir.join("hiberfil.sys"), vec![0u8; 8192]).unwrap();
+    }
+    assert!(open(&img).unwrap().info().state.is_empty());
+    // A hibernation image (ntfs-3g itself refuses to mount it after this).
+    {
+        let mnt = Mount::new(&img, &dir.path().join("mnt"));
+        let mut data = b"HIBR".to_vec();
+        data.resize(8192, 0);
+        fs::write(mnt.dir.join("hiberfil.sys"), data).unwrap();
+    }
+    assert_eq!(open(&img).unwrap().info().state, vec![FsState::Hibernated]);
+}
+
+/// Asserts `result` is an error whose message holds `needle`.
+fn assert_error<T: std::fmt::Debug>(result: Result<T, FsError>, needle: &str) {
+    match result {
+        Ok(v) => panic!("expected an error about {needle}; got {v:?}"),
+        Err(e) => assert!(e.to_string().contains(needle), "{e} (expected {needle})"),
+    }
+}
+
+#[test]
+fn hostile_boot_sectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(img) = copy(dir.path()) else { return };
+    let pristine = fs::read(&img).unwrap();
+    let cases: &[(usize, &[u8], &str)] = &[
+        (0x0b, &[0, 0], "bytes per sector"),
+        (0x0b, &[0, 0x20], "bytes per sector"),
+        (0x0d, &[0], "sectors per cluster"),
+        (0x0d, &[0xe0], "sectors per cluster"),
+        (0x0d, &[3], "sectors per cluster"),
+        (0x30, &[0, 0, 0, 0, 0, 0, 0, 0x10], "MFT cluster"),
+        (0x30, &[0xff, 0xff, 0, 0, 0, 0, 0, 0], "MFT cluster"),
+        (0x28, &[0xff; 8], "total sectors"),
+        (0x40, &[0x7f], "file record"),
+        (0x40, &[0xe0], "file record"),
+        (0x44, &[0xe0], "index record"),
+    ];
+    for (at, bytes, needle) in cases {
+        poke(&img, *at as u64, bytes);
+        assert_error(open(&img).map(|_| ()), needle);
+        poke(&img, *at as u64, &pristine[*at..*at + bytes.len()]);
+    }
+    // A huge cluster that is valid (2 MiB) puts the MFT where there is
+    // none.
+    poke(&img, 0x0d, &[0xf4]);
+    poke(&img, 0x44, &[0xf4]);
+    assert_error(open(&img).map(|_| ()), "MFT record");
+}
+
+#[test]
+fn hostile_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(img) = copy(dir.path()) else { return };
+    let l = layout(&img);
+    let fs = open(&img).unwrap();
+    let hello = fs.metadata(b"/hello.txt").unwrap().inode;
+    let large = fs.metadata(b"/large.bin").unwrap().inode;
+    drop(fs);
+
+    // A bad fixup in a file's record: that file (and its directory's
+    // listing, which reads each record) fails; the rest reads.
+    let at = l.mft + hello * l.record_size;
+    let mut tail = [0u8; 2];
+    fs::File::open(&img)
+        .unwrap()
+        .read_exact_at(&mut tail, at + 510)
+        .unwrap();
+    poke(&img, at + 510, &[tail[0] ^ 0xff, tail[1]]);
+    let fs = open(&img).unwrap();
+    assert_error(fs.metadata(b"/hello.txt"), &format!("MFT record {hello}"));
+    assert!(fs.read_dir(b"/").is_err());
+    assert_eq!(fs.read_dir(b"/big").unwrap().len(), BIG_DIR);
+    drop(fs);
+    poke(&img, at + 510, &tail);
+
+    // The same in the root directory's record: nothing can be looked up.
+    let root = l.mft + 5 * l.record_size;
+    fs::File::open(&img)
+        .unwrap()
+        .read_exact_at(&mut tail, root + 510)
+        .unwrap();
+    poke(&img, root + 510, &[tail[0] ^ 0xff, tail[1]]);
+    assert_error(open(&img).map(|_| ()), "MFT record 5");
+    poke(&img, root + 510, &tail);
+
+    // A data run that points past the volume.
+    let at = l.mft + large * l.record_size;
+    let rec = read_record(&img, at, l.record_size as usize);
+    let attr = find_attribute(&rec, 0x80);
+    assert_eq!(rec[attr + 8], 1, "large.bin's data is non-resident");
+    let runs = attr + le16(&rec, attr + 0x20);
+    let header = rec[runs];
+    let (len_size, off_size) = ((header & 0xf) as usize, (header >> 4) as usize);
+    let mut offset = vec![0xffu8; off_size];
+    *offset.last_mut().unwrap() = 0x3f; // positive, far past the end
+    patch_record(&img, at, runs + 1 + len_size, &offset);
+    let fs = open(&img).unwrap();
+    assert_eq!(fs.metadata(b"/large.bin").unwrap().size, 5 << 20);
+    let mut buf = vec![0u8; 65536];
+    assert!(fs.read_at(b"/large.bin", 0, &mut buf).is_err());
+    assert_eq!(fs.read_file(b"/hello.txt", 100).unwrap(), b"hello, world\n");
+}
+
+/// The 4 KiB-aligned index records (INDX) of the image.
+fn index_records(img: &Path) -> Vec<u64> {
+    let data = fs::read(img).unwrap();
+    (0..data.len() / 4096)
+        .map(|i| i * 4096)
+        .filter(|&at| &data[at..at + 4] == b"INDX")
+        .map(|at| at as u64)
+        .collect()
+}
+
+#[test]
+fn index_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(img) = copy(dir.path()) else { return };
+    // An index node with subnodes whose every subnode pointer points at
+    // itself.
+    let mut patched = 0;
+    for at in index_records(&img) {
+        let rec = read_record(&img, at, 4096);
+        let header = 0x18;
+        if rec[header + 0x0c] & 1 == 0 {
+            continue;
+        }
+        let vcn = rec[0x10..0x18].to_vec();
+        let mut entry = header + le32(&rec, header) as usize;
+        let end = header + le32(&rec, header + 4) as usize;
+        while entry < end {
+            let len = le16(&rec, entry + 8);
+            if rec[entry + 12] & 1 != 0 {
+                patch_record(&img, at, entry + len - 8, &vcn);
+                patched += 1;
+            }
+            if rec[entry + 12] & 2 != 0 || len == 0 {
+                break;
+            }
+            entry += len;
+        }
+    }
+    assert!(patched > 0, "the big directory has a two-level index");
+    let fs = open(&img).unwrap();
+    let start = std::time::Instant::now();
+    assert_error(fs.read_dir(b"/big"), "loop in the index");
+    // A lookup that descends stops too (found or not, never a hang).
+    for i in [0, 1000, BIG_DIR - 1] {
+        let _ = fs.metadata(format!("/big/entry-{i:05}.dat").as_bytes());
+    }
+    assert!(start.elapsed().as_secs() < 20);
+}
