@@ -667,3 +667,110 @@ fn index_loop() {
     }
     assert!(start.elapsed().as_secs() < 20);
 }
+
+/// Reads everything reachable from `path`, ignoring errors: what is
+/// checked is that nothing panics or hangs. `budget` bounds the objects
+/// visited.
+fn read_everything(fs: &dyn FileSystem, path: &[u8], depth: usize, budget: &mut usize) {
+    let Ok(entries) = fs.read_dir(path) else {
+        return;
+    };
+    for entry in entries.into_iter().take(64) {
+        if *budget == 0 || depth > 40 {
+            return;
+        }
+        *budget -= 1;
+        let mut child = path.to_vec();
+        if child.last() != Some(&b'/') {
+            child.push(b'/');
+        }
+        child.extend_from_slice(&entry.name);
+        let Ok(m) = fs.metadata(&child) else {
+            continue;
+        };
+        match m.kind {
+            FileKind::Dir => read_everything(fs, &child, depth + 1, budget),
+            FileKind::Symlink => {
+                let _ = fs.read_link(&child);
+            }
+            _ => {
+                let _ = fs.read_file(&child, 16 << 20);
+            }
+        }
+    }
+}
+
+/// Puts the pristine bytes back when a damage case ends, even when it
+/// fails, so the next case (or the shrinker) starts clean.
+struct Restore<'a> {
+    img: &'a Path,
+    pristine: &'a [u8],
+    touched: Vec<u64>,
+}
+
+impl Drop for Restore<'_> {
+    fn drop(&mut self) {
+        for &at in &self.touched {
+            poke(self.img, at, &[self.pristine[at as usize]]);
+        }
+    }
+}
+
+/// The image and its metadata regions, made once for the damage test.
+struct Damage {
+    _dir: tempfile::TempDir,
+    img: PathBuf,
+    pristine: Vec<u8>,
+    regions: Vec<(u64, u64)>,
+}
+
+fn damage_setup() -> Option<&'static Damage> {
+    static SETUP: OnceLock<Option<Damage>> = OnceLock::new();
+    SETUP
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let img = copy(dir.path())?;
+            let l = layout(&img);
+            let mut regions = vec![(0, 512), (l.mft, 128 * l.record_size)];
+            regions.extend(index_records(&img).into_iter().map(|at| (at, 4096)));
+            let pristine = fs::read(&img).unwrap();
+            Some(Damage {
+                _dir: dir,
+                img,
+                pristine,
+                regions,
+            })
+        })
+        .as_ref()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config {
+        // NTFS_DAMAGE_CASES=5000 for a longer run.
+        cases: std::env::var("NTFS_DAMAGE_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
+        failure_persistence: None,
+        ..Default::default()
+    })]
+
+    /// Bytes flipped in the boot sector, the first MFT records (the
+    /// metadata files, the root and the first files) and the index
+    /// records: opening and reading everything gives errors, never a
+    /// panic or a hang.
+    #[test]
+    fn damaged_metadata(flips in proptest::collection::vec((0usize..1000, 0u64..u64::MAX, 1u8..=255), 1..8)) {
+        let Some(d) = damage_setup() else { return Ok(()) };
+        let mut restore = Restore { img: &d.img, pristine: &d.pristine, touched: Vec::new() };
+        for (region, pos, xor) in flips {
+            let (start, len) = d.regions[region % d.regions.len()];
+            let at = start + pos % len;
+            poke(&d.img, at, &[d.pristine[at as usize] ^ xor]);
+            restore.touched.push(at);
+        }
+        let start = std::time::Instant::now();
+        if let Ok(fs) = open(&d.img) {
+            let mut budget = 400;
+            read_everything(&fs, b"/", 0, &mut budget);
+        }
+        proptest::prop_assert!(start.elapsed().as_secs() < 60, "took {:?}", start.elapsed());
+    }
+}

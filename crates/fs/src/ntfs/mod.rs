@@ -38,6 +38,7 @@ mod index;
 mod object;
 mod reader;
 mod reparse;
+mod upcase;
 
 use std::fmt;
 
@@ -51,9 +52,13 @@ use crate::volume::Volume;
 use index::{IndexError, Listed};
 use object::Object;
 use reader::VolumeReader;
+use upcase::{Upcase, UPCASE_LEN};
 
 /// MFT record of the root directory.
 const ROOT_RECORD: u64 = 5;
+
+/// MFT record of $UpCase.
+const UPCASE_RECORD: u64 = 10;
 
 /// MFT records below this are the file system's own ($MFT ... $Extend
 /// and reserved ones).
@@ -63,6 +68,7 @@ const FIRST_USER_RECORD: u64 = 16;
 pub struct Ntfs {
     volume: Volume,
     fs: ::ntfs::Ntfs,
+    upcase: Upcase,
     info: FsInfo,
 }
 
@@ -85,13 +91,11 @@ impl Ntfs {
         volume.read_at(0, &mut sector)?;
         let boot = boot::check(&name, &sector, volume.len())?;
         let mut r = VolumeReader::new(&volume, 0);
-        let mut fs = ::ntfs::Ntfs::new(&mut r).map_err(|e| fail(&name, &r, "boot sector", e))?;
-        fs.read_upcase_table(&mut r)
-            .map_err(|e| fail(&name, &r, "$UpCase (MFT record 10)", e))?;
+        let fs = ::ntfs::Ntfs::new(&mut r).map_err(|e| fail(&name, &r, "boot sector", e))?;
         let mut state = Vec::new();
         let flags = fs
             .volume_info(&mut r)
-            .map_err(|e| fail(&name, &r, "$Volume $VOLUME_INFORMATION", e))?
+            .map_err(|e| fail(&name, &r, "$Volume (MFT record 3) $VOLUME_INFORMATION", e))?
             .flags();
         if flags.contains(NtfsVolumeFlags::IS_DIRTY) {
             state.push(FsState::Dirty);
@@ -99,7 +103,7 @@ impl Ntfs {
         let label = match fs.volume_name(&mut r) {
             None => None,
             Some(v) => {
-                let v = v.map_err(|e| fail(&name, &r, "$Volume $VOLUME_NAME", e))?;
+                let v = v.map_err(|e| fail(&name, &r, "$Volume (MFT record 3) $VOLUME_NAME", e))?;
                 let text = String::from_utf16_lossy(&v.name().u16_iter().collect::<Vec<u16>>());
                 (!text.is_empty()).then_some(text)
             }
@@ -112,11 +116,42 @@ impl Ntfs {
             block_size: boot.cluster_size,
             state,
         };
-        let mut ntfs = Ntfs { volume, fs, info };
+        let mut ntfs = Ntfs {
+            volume,
+            fs,
+            upcase: Upcase::new(&[]),
+            info,
+        };
+        ntfs.upcase = ntfs.read_upcase()?;
         if ntfs.hibernated()? {
             ntfs.info.state.push(FsState::Hibernated);
         }
         Ok(ntfs)
+    }
+
+    /// The $UpCase table (MFT record 10): 65536 UTF-16 units.
+    fn read_upcase(&self) -> Result<Upcase, FsError> {
+        let mut r = self.reader(UPCASE_LEN as u64);
+        let file = self.record(&mut r, UPCASE_RECORD)?;
+        let object = object::read(self, &mut r, &file)?;
+        if object.data_len != UPCASE_LEN as u64 {
+            return Err(FsError::malformed(
+                self.name(),
+                "ntfs",
+                "$UpCase (MFT record 10)",
+                format!("{} bytes; expected {UPCASE_LEN}", object.data_len),
+            ));
+        }
+        let bytes = object::read_small_data(self, &mut r, &file, UPCASE_LEN as u64)?;
+        if bytes.len() != UPCASE_LEN {
+            return Err(FsError::malformed(
+                self.name(),
+                "ntfs",
+                "$UpCase (MFT record 10)",
+                "its data is compressed or encrypted",
+            ));
+        }
+        Ok(Upcase::new(&bytes))
     }
 
     /// Whether `/hiberfil.sys` holds a hibernation image (its first
@@ -207,8 +242,8 @@ impl Ntfs {
             // Names are UTF-16 on disk: a name that is not UTF-8 cannot
             // be one of them.
             let name = std::str::from_utf8(part).map_err(|_| not_found())?;
-            let found =
-                index::find(&self.fs, r, &file, name).map_err(|e| self.index_error(r, &here, e))?;
+            let found = index::find(&self.fs, &self.upcase, r, &file, name)
+                .map_err(|e| self.index_error(r, &here, e))?;
             let (record, sequence) = found.ok_or_else(not_found)?;
             let child = self.record(r, record)?;
             if sequence != 0 && child.sequence_number() != sequence {
@@ -280,20 +315,13 @@ impl FileSystem for Ntfs {
         )
         .map_err(|e| self.index_error(&r, path, e))?;
         let mut out = Vec::with_capacity(listed.len());
-        for Listed {
-            name,
-            record,
-            is_dir,
-            reparse,
-        } in listed
-        {
+        for Listed { name, record } in listed {
             if record == file.file_record_number() || (is_root && record < FIRST_USER_RECORD) {
                 continue;
             }
             // The name's copy of the flags is not enough: ntfs-3g does not
             // mark a symbolic link's name as a reparse point, and a
             // junction is a directory. The record says.
-            let _ = (is_dir, reparse);
             let child = self.record(&mut r, record)?;
             let kind = object::read(self, &mut r, &child)?.kind;
             out.push(DirEntry {

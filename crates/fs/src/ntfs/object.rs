@@ -170,7 +170,7 @@ pub fn read(ntfs: &Ntfs, r: &mut VolumeReader<'_>, file: &NtfsFile<'_>) -> Resul
 
 /// The whole unnamed `$DATA` of `file`, `len` bytes (the caller
 /// bounds it).
-fn read_small_data(
+pub fn read_small_data(
     ntfs: &Ntfs,
     r: &mut VolumeReader<'_>,
     file: &NtfsFile<'_>,
