@@ -114,6 +114,16 @@ fn fill(root: &Path) {
     let mut wof = vec![0x17, 0, 0, 0x80, 16, 0, 0, 0];
     wof.extend_from_slice(&[1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     set_reparse(&root.join("links/wof"), &wof);
+    // A directory marked for compression: ntfs-3g writes LZNT1 there.
+    fs::create_dir(root.join("compressed")).unwrap();
+    rustix::fs::setxattr(
+        root.join("compressed").as_path(),
+        "system.ntfs_attrib_be",
+        &0x810u32.to_be_bytes(),
+        rustix::fs::XattrFlags::empty(),
+    )
+    .unwrap();
+    fs::write(root.join("compressed/text"), b"compress me ".repeat(20000)).unwrap();
     let config = root.join("Windows/System32/config");
     fs::create_dir_all(&config).unwrap();
     fs::write(config.join("SYSTEM"), noise(300_000, 4)).unwrap();
@@ -227,6 +237,7 @@ fn reads_a_filled_volume() {
         "sparse.bin",
         "large.bin",
         "links",
+        "compressed",
         "Windows",
     ]
     .iter()
@@ -361,6 +372,16 @@ fn reads_a_filled_volume() {
     assert_eq!(wof.kind, FileKind::Other);
     assert!(wof.note.unwrap().contains("0x80000017"));
     assert!(fs.read_at(b"/links/wof", 0, &mut buf).is_err());
+
+    // LZNT1-compressed data is refused, naming the file; its size shows.
+    assert_eq!(fs.metadata(b"/compressed/text").unwrap().size, 12 * 20000);
+    match fs.read_at(b"/compressed/text", 0, &mut buf) {
+        Err(e @ FsError::Unsupported { .. }) => {
+            assert!(e.to_string().contains("LZNT1"), "{e}");
+            assert!(e.to_string().contains("/compressed/text"), "{e}");
+        }
+        other => panic!("compressed data: {other:?}"),
+    }
 
     // Errors.
     assert!(matches!(

@@ -1,37 +1,52 @@
-//! NTFS, read-only, through the `ntfs` crate.
+//! NTFS, read-only, partly through the `ntfs` crate.
 //!
-//! The `ntfs` crate (MIT OR Apache-2.0) reads the boot sector, MFT records
-//! with their update-sequence fixups, resident and non-resident attributes
-//! (data runs, sparse runs as zeros), attribute lists, index records and
-//! the $UpCase table. It is used for those; what it does not bound is
-//! done or checked here:
-//! - the boot sector is checked first ([`boot`]): the crate would accept
-//!   file records of up to 254 MiB and an MFT past the volume;
-//! - directory indexes are walked here ([`index`]): the crate's walkers
-//!   follow subnode pointers without bound;
-//! - every request reads through a fresh [`reader::VolumeReader`] with a
-//!   budget, so no damaged structure makes a request read without end;
-//! - reparse points (symbolic links, junctions, other tags) are parsed
-//!   here ([`reparse`]).
+//! The `ntfs` crate (Colin Finck; MIT OR Apache-2.0) is used for what it
+//! does well and boundedly: MFT records with their update-sequence
+//! fixups, attribute iteration (attribute lists included), resident
+//! values, data runs (sparse runs read as zeros), `$STANDARD_INFORMATION`
+//! and `$VOLUME_INFORMATION`. A damage test (bytes flipped in the boot
+//! sector, MFT and index records of an mkntfs image) and a reading of its
+//! code showed where it is not safe on hostile input, so those parts are
+//! checked or done here:
+//! - the boot sector is checked first (`boot`): the crate accepts file
+//!   records of up to 254 MiB and index records of 4 GiB, allocated
+//!   before use, and an MFT anywhere;
+//! - directory indexes are parsed and walked here (`index`): the crate
+//!   slices index nodes by unchecked header offsets (a panic) and its
+//!   walkers follow subnode pointers and zero-length entries forever;
+//! - the $UpCase table is read and applied here (`upcase`);
+//! - every request reads through a fresh `VolumeReader` (no lock: reads
+//!   are positioned) with a budget, so no damaged structure makes a
+//!   request read without end;
+//! - reparse points and Interix links are parsed here (`reparse`,
+//!   `object`), and so is the valid data length of non-resident data,
+//!   which the crate does not expose (bytes past it read as zeros).
 //!
 //! What is shown: names are UTF-16 converted to UTF-8 (an unpaired
 //! surrogate becomes U+FFFD); lookups are case-insensitive through the
 //! volume's $UpCase table, as Windows does; DOS 8.3 names are left out of
-//! listings (they still resolve); the metadata files (`$MFT` ... `$Extend`,
-//! MFT records below 16) are left out of the root listing. A file's size
-//! and bytes are those of its unnamed `$DATA` stream; alternate streams
-//! are not shown. Modes are made up (0o755 for directories, 0o644 for
-//! files, without write bits when the read-only attribute is set); owners
-//! are 0; the inode is the MFT record number and the link count the
-//! record's.
+//! listings (they still resolve); the metadata files (`$MFT` ...
+//! `$Extend`, MFT records below 16) are left out of the root listing. A
+//! file's size and bytes are those of its unnamed `$DATA` stream;
+//! alternate streams are not shown. Modes are made up (0o755 for
+//! directories, 0o644 for files, without write bits when the read-only
+//! attribute is set); owners are 0; mtime is `$STANDARD_INFORMATION`'s;
+//! the inode is the MFT record number and the link count the record's.
+//! Symbolic links and junctions are [`FileKind::Symlink`] whose target is
+//! what Windows shows (`C:\Users`, or a relative `..\x`); the Interix
+//! links ntfs-3g makes for `ln -s` (a system file holding `IntxLNK`) are
+//! links too, with the target as Linux wrote it.
 //!
-//! Refused: LZNT1-compressed and EFS-encrypted data ([`FsError::Unsupported`],
-//! naming the file); reparse points other than symbolic links and
-//! junctions are [`FileKind::Other`] with a note naming the tag and are
-//! not read. `$LogFile` is never replayed: a volume Windows did not close
-//! cleanly is reported [`FsState::Dirty`], and a `hiberfil.sys` holding a
-//! hibernation image (which Windows Fast Startup also leaves) is reported
-//! [`FsState::Hibernated`].
+//! Refused: LZNT1-compressed and EFS-encrypted data
+//! ([`FsError::Unsupported`], naming the file); reparse points other than
+//! symbolic links and junctions are [`FileKind::Other`] with a note naming
+//! the tag and are not read; an MFT fragmented enough that its own runs
+//! continue in other records (an `$ATTRIBUTE_LIST` in record 0) is read
+//! only as far as record 0 maps it, and a record past that is
+//! [`FsError::Unsupported`]. `$LogFile` is never replayed: a volume
+//! Windows did not close cleanly is reported [`FsState::Dirty`], and a
+//! `hiberfil.sys` holding a hibernation image (`hibr`/`wake`, which
+//! Windows Fast Startup also leaves) is reported [`FsState::Hibernated`].
 
 mod boot;
 mod index;
@@ -43,7 +58,7 @@ mod upcase;
 use std::fmt;
 
 use ::ntfs::structured_values::NtfsVolumeFlags;
-use ::ntfs::{NtfsError, NtfsFile, NtfsFileFlags};
+use ::ntfs::{NtfsAttributeType, NtfsError, NtfsFile, NtfsFileFlags};
 
 use crate::error::FsError;
 use crate::filesystem::{DirEntry, FileKind, FileSystem, FsInfo, FsKind, FsState, Metadata};
@@ -69,6 +84,10 @@ pub struct Ntfs {
     volume: Volume,
     fs: ::ntfs::Ntfs,
     upcase: Upcase,
+    /// $MFT's own record holds an attribute list: its data runs are
+    /// split over several records, and the `ntfs` crate maps only those
+    /// in record 0.
+    mft_has_attribute_list: bool,
     info: FsInfo,
 }
 
@@ -120,13 +139,29 @@ impl Ntfs {
             volume,
             fs,
             upcase: Upcase::new(&[]),
+            mft_has_attribute_list: false,
             info,
         };
+        ntfs.mft_has_attribute_list = ntfs.mft_attribute_list()?;
         ntfs.upcase = ntfs.read_upcase()?;
         if ntfs.hibernated()? {
             ntfs.info.state.push(FsState::Hibernated);
         }
         Ok(ntfs)
+    }
+
+    /// Whether record 0 ($MFT) holds an `$ATTRIBUTE_LIST`.
+    fn mft_attribute_list(&self) -> Result<bool, FsError> {
+        let mut r = self.reader(0);
+        let mft = self
+            .fs
+            .file(&mut r, 0)
+            .map_err(|e| fail(self.name(), &r, "$MFT (MFT record 0)", e))?;
+        let found = mft
+            .attributes_raw()
+            .take(4096)
+            .any(|a| a.is_ok_and(|a| a.ty().is_ok_and(|t| t == NtfsAttributeType::AttributeList)));
+        Ok(found)
     }
 
     /// The $UpCase table (MFT record 10): 65536 UTF-16 units.
@@ -190,10 +225,21 @@ impl Ntfs {
         record: u64,
     ) -> Result<NtfsFile<'a>, FsError> {
         let what = || format!("MFT record {record}");
-        let file = self
-            .fs
-            .file(r, record)
-            .map_err(|e| fail(self.name(), r, what(), e))?;
+        let file = self.fs.file(r, record).map_err(|e| {
+            if self.mft_has_attribute_list && !r.exhausted {
+                FsError::unsupported(
+                    self.name(),
+                    "ntfs",
+                    format!(
+                        "{} in a fragmented $MFT whose runs continue in other records \
+                         (its attribute list), which is not read ({e})",
+                        what()
+                    ),
+                )
+            } else {
+                fail(self.name(), r, what(), e)
+            }
+        })?;
         if !file.flags().contains(NtfsFileFlags::IN_USE) {
             return Err(FsError::malformed(
                 self.name(),

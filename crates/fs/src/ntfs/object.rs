@@ -117,10 +117,8 @@ pub fn read(ntfs: &Ntfs, r: &mut VolumeReader<'_>, file: &NtfsFile<'_>) -> Resul
                 object.attributes = info.file_attributes();
                 object.mtime = filetime(info.modification_time().nt_timestamp());
             }
-            Ok(NtfsAttributeType::Data) => {
-                if attr.name_length() == 0 {
-                    object.data_len = attr.value_length();
-                }
+            Ok(NtfsAttributeType::Data) if attr.name_length() == 0 => {
+                object.data_len = attr.value_length();
             }
             Ok(NtfsAttributeType::ReparsePoint) => {
                 let len = attr.value_length();
