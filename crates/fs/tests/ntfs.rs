@@ -124,6 +124,19 @@ fn fill(root: &Path) {
     )
     .unwrap();
     fs::write(root.join("compressed/text"), b"compress me ".repeat(20000)).unwrap();
+    // A DOS 8.3 name beside a long one, and a read-only file.
+    fs::write(root.join("links/Long File Name.text"), b"dos\n").unwrap();
+    set_xattr(
+        &root.join("links/Long File Name.text"),
+        "system.ntfs_dos_name",
+        b"LONGFI~1.TEX",
+    );
+    fs::write(root.join("links/readonly.txt"), b"ro\n").unwrap();
+    set_xattr(
+        &root.join("links/readonly.txt"),
+        "system.ntfs_attrib_be",
+        &0x21u32.to_be_bytes(),
+    );
     let config = root.join("Windows/System32/config");
     fs::create_dir_all(&config).unwrap();
     fs::write(config.join("SYSTEM"), noise(300_000, 4)).unwrap();
@@ -152,15 +165,15 @@ fn link_data(tag: u32, substitute: &str, print: &str, flags: bool) -> Vec<u8> {
     out
 }
 
+/// Sets one of ntfs-3g's NTFS attributes of `path`.
+fn set_xattr(path: &Path, name: &str, data: &[u8]) {
+    rustix::fs::setxattr(path, name, data, rustix::fs::XattrFlags::empty())
+        .unwrap_or_else(|e| panic!("setxattr {name} on {path:?}: {e}"));
+}
+
 /// Makes `path` a reparse point through ntfs-3g.
 fn set_reparse(path: &Path, data: &[u8]) {
-    rustix::fs::setxattr(
-        path,
-        "system.ntfs_reparse_data",
-        data,
-        rustix::fs::XattrFlags::empty(),
-    )
-    .unwrap();
+    set_xattr(path, "system.ntfs_reparse_data", data);
 }
 
 /// The pristine filled image, made once and shared by the tests (they
@@ -341,6 +354,8 @@ fn reads_a_filled_volume() {
             ("dirlink".to_string(), FileKind::Symlink),
             ("hard.txt".to_string(), FileKind::File),
             ("junction".to_string(), FileKind::Symlink),
+            ("Long File Name.text".to_string(), FileKind::File),
+            ("readonly.txt".to_string(), FileKind::File),
             ("rel".to_string(), FileKind::Symlink),
             ("target.txt".to_string(), FileKind::File),
             ("winlink".to_string(), FileKind::Symlink),
@@ -372,6 +387,14 @@ fn reads_a_filled_volume() {
     assert_eq!(wof.kind, FileKind::Other);
     assert!(wof.note.unwrap().contains("0x80000017"));
     assert!(fs.read_at(b"/links/wof", 0, &mut buf).is_err());
+
+    // The DOS name resolves to the same file but is not listed; the
+    // read-only attribute drops the write bits.
+    assert_eq!(
+        fs.metadata(b"/links/longfi~1.tex").unwrap().inode,
+        fs.metadata(b"/links/Long File Name.text").unwrap().inode
+    );
+    assert_eq!(fs.metadata(b"/links/readonly.txt").unwrap().mode, 0o444);
 
     // LZNT1-compressed data is refused, naming the file; its size shows.
     assert_eq!(fs.metadata(b"/compressed/text").unwrap().size, 12 * 20000);
