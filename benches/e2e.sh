@@ -124,6 +124,40 @@ bench decompress --prepare "$CLEAN" "$IMSPREP --quiet convert disk.zvhd2 out.raw
 cat data1g.bin > /dev/null
 bench read1g "cat data1g.bin > /dev/null"
 
+# Other formats, read by imsprep itself, against qemu-img on the same files:
+# to RAW, and straight to ZVHD2 against the two-step path (qemu-img to RAW,
+# then imsprep convert).
+make_formats() {
+  echo "== making the disk image in every format"
+  local spec
+  for spec in "qcow2:-O qcow2" "zlib.qcow2:-c -O qcow2" "zstd.qcow2:-c -O qcow2 -o compression_type=zstd" \
+              "stream.vmdk:-O vmdk -o subformat=streamOptimized" "vhdx:-O vhdx" \
+              "vhd:-O vpc -o subformat=dynamic,force_size=on" "vdi:-O vdi"; do
+    local ext=${spec%%:*} args=${spec#*:}
+    [ -f "disk.$ext" ] || qemu-img convert -f raw $args disk.raw "disk.$ext"
+  done
+  cat disk.qcow2 disk.zlib.qcow2 disk.zstd.qcow2 disk.stream.vmdk disk.vhdx disk.vhd disk.vdi > /dev/null
+}
+make_formats
+FORMATS="qcow2 zlib.qcow2 zstd.qcow2 stream.vmdk vhdx vhd vdi"
+for ext in $FORMATS; do
+  bench "to_raw_$ext" --prepare "$CLEAN" "$IMSPREP --quiet convert disk.$ext out.raw --force" \
+    "qemu-img convert -O raw disk.$ext out.raw"
+  bench "to_zvhd2_$ext" --prepare "$CLEAN" "$IMSPREP --quiet convert disk.$ext out.zvhd2 --force" \
+    "qemu-img convert -O raw disk.$ext out.raw && $IMSPREP --quiet convert out.raw out.zvhd2 --force"
+done
+
+# A block device: the scan reads and zero-tests every byte (a device has no
+# holes to ask for); against the same bytes as a file without holes.
+LOOP=
+if LOOP=$(losetup --find --show --read-only dense.raw 2>/dev/null); then
+  cat "$LOOP" > /dev/null
+  bench device --prepare "$CLEAN" "$IMSPREP --quiet bitmap $LOOP -o out.mf --force" \
+    "$IMSPREP --quiet bitmap dense.raw -o out.mf --force" "cat $LOOP > /dev/null"
+else
+  echo "note: no loop device here; the device benchmark is skipped" | tee -a load.txt
+fi
+
 echo "== peak resident memory (/usr/bin/time -v)"
 rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident/ {print $2}'; }
 {
@@ -137,10 +171,20 @@ rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident/ {
   echo "convert_to_raw $(rss "$IMSPREP" --quiet convert disk.zvhd2 out.raw --force)"
   echo "verify $(rss "$IMSPREP" --quiet verify disk.zvhd2)"
   echo "inspect $(rss "$IMSPREP" --quiet inspect disk.raw)"
-  rm -f sparse.zvhd2
+  for ext in $FORMATS; do
+    echo "convert_${ext}_to_zvhd2 $(rss "$IMSPREP" --quiet convert "disk.$ext" out.zvhd2 --force)"
+  done
+  # Table caches stay bounded whatever the virtual size.
+  rm -f huge.qcow2 && qemu-img create -q -f qcow2 huge.qcow2 1T
+  qemu-img convert -n -f raw -O qcow2 --target-image-opts disk.raw \
+    "driver=qcow2,file.filename=huge.qcow2" 2>/dev/null || true
+  echo "map_1TiB_qcow2 $(rss "$IMSPREP" --quiet map huge.qcow2 --json)"
+  echo "convert_1TiB_qcow2_to_raw_stream $(rss sh -c "$IMSPREP --quiet convert huge.qcow2 - --to raw | head -c 8G > /dev/null")"
+  rm -f sparse.zvhd2 huge.qcow2
 } > rss.txt
 
-python3 - "$DISK_GIB" <<'PY'
+[ -n "$LOOP" ] && losetup -d "$LOOP"
+FORMATS="$FORMATS" python3 - "$DISK_GIB" <<'PY'
 import json, os, sys
 def mean(name, i): return json.load(open(f"{name}.json"))["results"][i]["mean"]
 def row(label, a, b, note=""):
@@ -163,6 +207,15 @@ row("convert 1 GiB of zeros", mean("zeros", 0), mean("zeros", 1), "cat > /dev/nu
 row("convert ZVHD2->RAW", mean("decompress", 0), mean("decompress", 2), "zstd -d -T0")
 row("convert ZVHD2->RAW", mean("decompress", 0), mean("decompress", 3), "zstd -d -T0, then sync")
 row("verify ZVHD2", mean("decompress", 1), mean("decompress", 2), "zstd -d -T0")
+for ext in os.environ.get("FORMATS", "").split():
+    row(f"convert {ext} -> RAW", mean(f"to_raw_{ext}", 0), mean(f"to_raw_{ext}", 1),
+        "qemu-img convert -O raw")
+    row(f"convert {ext} -> ZVHD2", mean(f"to_zvhd2_{ext}", 0), mean(f"to_zvhd2_{ext}", 1),
+        "qemu-img to RAW, then imsprep convert")
+if os.path.exists("device.json"):
+    row("bitmap of a loop device", mean("device", 0), mean("device", 1),
+        "bitmap of the same bytes as a file without holes")
+    row("bitmap of a loop device", mean("device", 0), mean("device", 2), "cat of the device")
 c = mean("compress", 0)
 print(f"\nRAW->ZVHD2 throughput: {size / c:.0f} MB/s of disk image.\n")
 print(open("load.txt").read())

@@ -266,6 +266,33 @@ def disk_seeds():
                 put("disk_open", "ova-stream", bytes([DISK_KINDS.index("ova")]) + read(ova))
 
 
+def fs_seeds():
+    """Small file systems with a few files, links and directories, made by
+    their own tools (XFS and Btrfs have minimum sizes far past a seed)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "src")
+        os.makedirs(os.path.join(src, "etc", "deep", "er"))
+        with open(os.path.join(src, "etc", "fstab"), "w") as f:
+            f.write("UUID=1234 / ext4 defaults 0 1\n")
+        with open(os.path.join(src, "etc", "deep", "er", "file.bin"), "wb") as f:
+            f.write(bytes(range(256)) * 64)
+        for i in range(40):
+            open(os.path.join(src, "etc", f"entry-{i:03}-with-a-long-name"), "w").close()
+        os.symlink("etc/fstab", os.path.join(src, "fast-link"))
+        os.symlink("etc/deep/er/" + "x" * 80, os.path.join(src, "slow-link"))
+        for kind, extra in (("ext2", []), ("ext4", []), ("ext4-inline", ["-O", "inline_data"])):
+            img = os.path.join(tmp, kind)
+            fstype = kind.split("-")[0]
+            if run(["mke2fs", "-q", "-F", "-t", fstype, *extra, "-d", src, img, "1024"], tmp):
+                put("fs_walk", kind, read(img))
+        for bits in ("12", "16"):
+            img = os.path.join(tmp, f"fat{bits}")
+            size = "1024" if bits == "12" else "4200"
+            if run(["mkfs.vfat", "-C", "-F", bits, img, size], tmp) and \
+                    run(["mcopy", "-s", "-i", img, os.path.join(src, "etc"), "::"], tmp):
+                put("fs_walk", f"fat{bits}", read(img))
+
+
 def main():
     if os.path.isdir(SEEDS):
         shutil.rmtree(SEEDS)
@@ -274,6 +301,7 @@ def main():
     probe_seeds()
     lint_seeds()
     disk_seeds()
+    fs_seeds()
     total = 0
     for d, _, files in os.walk(SEEDS):
         total += sum(os.path.getsize(os.path.join(d, f)) for f in files)

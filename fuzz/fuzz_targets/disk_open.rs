@@ -5,9 +5,8 @@
 //! disk must return or fail, never panic or run away.
 #![no_main]
 
-use std::io::Write;
-
 use imsprep_disk::{extents, open_as, Kind, OpenOptions};
+use imsprep_fuzz::{scratch_path, write_file};
 use libfuzzer_sys::fuzz_target;
 
 const KINDS: [Kind; 6] = [
@@ -28,13 +27,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let kind = KINDS[usize::from(pick) % KINDS.len()];
-    let Ok(mut file) = tempfile::NamedTempFile::new() else {
-        return;
-    };
-    if file.write_all(image).is_err() {
-        return;
-    }
-    let Ok(disk) = open_as(file.path(), kind, &OpenOptions::default()) else {
+    let path = scratch_path("img");
+    write_file(&path, image);
+    let Ok(disk) = open_as(&path, kind, &OpenOptions::default()) else {
         return;
     };
     let size = disk.size();

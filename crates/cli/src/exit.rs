@@ -73,6 +73,13 @@ fn classify(err: &anyhow::Error) -> u8 {
         if cause.is::<BadInput>() {
             return PROBLEMS;
         }
+        match cause.downcast_ref::<imsprep_prepare::PrepareError>() {
+            Some(imsprep_prepare::PrepareError::Usage(_)) => return USAGE,
+            Some(imsprep_prepare::PrepareError::BadImage(_)) => return PROBLEMS,
+            // The other kinds carry the library error they wrap as their
+            // source, which the next turns of this loop look at.
+            _ => {}
+        }
         if let Some(scan) = cause.downcast_ref::<imsprep_scan::ScanError>() {
             // Another process writing the image is no fault of the image.
             if matches!(

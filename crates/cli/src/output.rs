@@ -3,37 +3,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use serde::Serialize;
-
-/// Writes `bytes` to `path` through a temporary file in the same folder:
-/// fsync, then rename. Refuses to replace an existing file unless `force`.
-pub fn write_atomically(path: &Path, bytes: &[u8], force: bool) -> anyhow::Result<()> {
-    if !force && path.exists() {
-        bail!(crate::exit::UsageError(format!(
-            "{} exists; pass --force to replace it",
-            path.display()
-        )));
-    }
-    let dir = parent_dir(path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".imsprep-")
-        .suffix(".tmp")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("writing {}", path.display()))?;
-    let persisted = if force {
-        tmp.persist(path).map(drop)
-    } else {
-        tmp.persist_noclobber(path).map(drop)
-    };
-    persisted
-        .map_err(|e| e.error)
-        .with_context(|| format!("writing {}", path.display()))
-}
 
 /// The folder a file is in ("." for a bare file name).
 pub fn parent_dir(path: &Path) -> &Path {

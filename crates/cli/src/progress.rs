@@ -88,3 +88,20 @@ impl Drop for Bar {
         self.bar.finish_and_clear();
     }
 }
+
+/// The pipeline's progress, cancellation and warnings go through the
+/// session: bars on stderr, the Ctrl-C flag, warnings as stderr lines.
+impl imsprep_prepare::Reporter for Session {
+    fn pass<'a>(&'a self, what: &str, total: u64) -> Box<dyn Fn(u64) + Sync + 'a> {
+        let bar = self.bar(what, total);
+        Box::new(move |done| bar.set(done))
+    }
+
+    fn cancel_flag(&self) -> &AtomicBool {
+        &self.cancel
+    }
+
+    fn warn(&self, message: &str) {
+        eprintln!("imsprep: warning: {message}");
+    }
+}

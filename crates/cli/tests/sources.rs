@@ -260,9 +260,130 @@ fn a_pipe_in_and_a_pipe_out() {
     assert!(back.stdout == fs::read(&raw).unwrap());
     // No command ever makes a file named "-".
     assert!(!dir.path().join("-").exists());
-    // A command that needs random access refuses a stream clearly.
-    let out = piped(&["verify", "-"], &streamed, dir.path());
+    // Commands that read at random take a stream through a temporary copy.
+    let out = piped(&["verify", "--json", "-"], &streamed, dir.path());
+    assert_eq!(code(&out), 0, "{out:?}");
+    assert_eq!(json(&out.stdout)["file"], "standard input");
+}
+
+#[test]
+fn inspect_map_bitmap_and_prepare_read_a_stream_like_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = sample(dir.path());
+    for args in [&["map", "--json"][..], &["inspect", "--json"][..]] {
+        let of_stream = piped(&[args, &["-"][..]].concat(), &raw, dir.path());
+        let of_file = imsprep().args(args).arg(s(&raw)).output().unwrap();
+        assert_eq!(code(&of_stream), code(&of_file), "{of_stream:?}");
+        let (a, b) = (json(&of_stream.stdout), json(&of_file.stdout));
+        if args[0] == "inspect" {
+            assert_eq!(a["file"]["path"], "standard input");
+            assert_eq!(a["disk_size"], b["disk_size"]);
+            assert_eq!(a["file"]["layout"], b["file"]["layout"]);
+        } else {
+            assert_eq!(a, b);
+        }
+    }
+    let (mf_stream, mf_file) = (dir.path().join("s.mf"), dir.path().join("f.mf"));
+    let out = piped(&["bitmap", "-", "-o", s(&mf_stream)], &raw, dir.path());
+    assert_eq!(code(&out), 0, "{out:?}");
+    imsprep()
+        .args(["bitmap", s(&raw), "-o", s(&mf_file)])
+        .assert()
+        .code(0);
+    assert_eq!(fs::read(&mf_stream).unwrap(), fs::read(&mf_file).unwrap());
+    // Without -o there is no name to put the bitmap next to.
+    let out = piped(&["bitmap", "-"], &raw, dir.path());
     assert_eq!(code(&out), 2, "{out:?}");
+
+    // prepare converts a stream (it cannot be referred to in place).
+    let set = dir.path().join("set");
+    let out = piped(
+        &[
+            "prepare",
+            "-",
+            "--name",
+            "from stdin",
+            "--os-type",
+            "Linux",
+            "--bucket",
+            BUCKET,
+            "--out",
+            s(&set),
+            "--json",
+        ],
+        &raw,
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{out:?}");
+    let report = json(&out.stdout);
+    assert_eq!(report["manifest"]["format"], "zvhd2");
+    assert_eq!(report["manifest"]["files"][0]["object"], "from-stdin.zvhd2");
+    imsprep()
+        .args([
+            "verify",
+            s(&set.join("from-stdin.zvhd2")),
+            "--against",
+            s(&raw),
+        ])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn verify_compares_with_a_source_in_any_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(qemu_img) = tool("qemu-img") else {
+        return;
+    };
+    let raw = sample(dir.path());
+    let zvhd2 = dir.path().join("disk.zvhd2");
+    imsprep()
+        .args(["convert", s(&raw), s(&zvhd2)])
+        .assert()
+        .code(0);
+    for (format, ext) in [
+        ("qcow2", "qcow2"),
+        ("vmdk", "vmdk"),
+        ("vpc", "vhd"),
+        ("vhdx", "vhdx"),
+        ("vdi", "vdi"),
+    ] {
+        let image = dir.path().join(format!("disk.{ext}"));
+        // A VHD otherwise grows to whole CHS cylinders.
+        let mut args = vec!["convert", "-f", "raw", "-O", format];
+        if format == "vpc" {
+            args.extend(["-o", "force_size=on"]);
+        }
+        args.extend([s(&raw), s(&image)]);
+        run_tool(&qemu_img, &args, None);
+        let out = imsprep()
+            .args(["verify", "--json", s(&zvhd2), "--against", s(&image)])
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 0, "{format}: {out:?}");
+        assert_eq!(json(&out.stdout)["blocks_compared"], 32, "{format}");
+    }
+    // A source that differs is found out.
+    let other = dir.path().join("other.raw");
+    sparse_file(&other, 64 * MIB, &[(0, MIB)], 8);
+    let other_qcow2 = dir.path().join("other.qcow2");
+    run_tool(
+        &qemu_img,
+        &[
+            "convert",
+            "-f",
+            "raw",
+            "-O",
+            "qcow2",
+            s(&other),
+            s(&other_qcow2),
+        ],
+        None,
+    );
+    imsprep()
+        .args(["verify", s(&zvhd2), "--against", s(&other_qcow2)])
+        .assert()
+        .code(1);
 }
 
 #[test]

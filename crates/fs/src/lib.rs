@@ -18,11 +18,14 @@
 //!   exposes no inode numbers or link counts, refuses inline data and is
 //!   not `Send`; the module doc lists what is read and refused. The
 //!   journal is never replayed; a pending one is reported.
-//! - XFS and Btrfs: their readers plug into [`open_filesystem`] beside
-//!   ext4.
-//! - FAT12/16/32 and NTFS are recognised by [`open_filesystem`] and
-//!   refused as [`FsError::Unsupported`]: this version has no reader for
-//!   them.
+//! - XFS v4/v5 ([`xfs`]) and Btrfs ([`btrfs`], with subvolumes and zlib,
+//!   lzo and zstd extents): written here, as no crate reads them; their
+//!   module docs list what is read and refused.
+//! - FAT12/16/32 with long names ([`fat`]): written here, bounded, because
+//!   `fatfs` needs storage it can write and does not bound cluster-chain
+//!   walks on hostile input.
+//! - NTFS is recognised by [`open_filesystem`] and refused as
+//!   [`FsError::Unsupported`] until its reader lands.
 //! - exFAT, ISO 9660 and LUKS are recognised and refused; swap and LVM2
 //!   physical volumes are not file systems (`Ok(None)`).
 //!
@@ -38,6 +41,7 @@ pub mod btrfs;
 mod bytes;
 mod error;
 pub mod ext4;
+pub mod fat;
 mod filesystem;
 pub mod ntfs;
 mod open;

@@ -30,7 +30,7 @@ pub fn open_filesystem(volume: Volume) -> Result<Option<Box<dyn FileSystem>>, Fs
             Ok(Some(Box::new(crate::ext4::Ext4::open(volume)?)))
         }
         Filesystem::Fat12 | Filesystem::Fat16 | Filesystem::Fat32 => {
-            unsupported("FAT12/16/32 file system (no reader in this version)")
+            Ok(Some(Box::new(crate::fat::Fat::open(volume)?)))
         }
         Filesystem::Ntfs => Ok(Some(Box::new(crate::ntfs::Ntfs::open(volume)?))),
         Filesystem::Xfs => Ok(Some(Box::new(crate::xfs::Xfs::open(volume)?))),

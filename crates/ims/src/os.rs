@@ -317,7 +317,18 @@ mod tests {
     #[test]
     fn catalogue_merges_both_lists() {
         let c = os_catalogue();
-        assert!(c.len() > 131 && c.len() < 262, "{}", c.len());
+        // Both lists, each string once: more than the longer list holds,
+        // fewer than both together.
+        assert!(c.len() > 280 && c.len() < 484, "{}", c.len());
+        for refreshed in [
+            "Debian GNU/Linux 12.0.0 64bit",
+            "Ubuntu 24.04 server 64bit",
+            "Red Hat Enterprise Linux 9.1 64bit",
+            "openEuler 22.03 64bit",
+            "Windows Server 2022 Standard 64bit",
+        ] {
+            assert!(lookup_os(refreshed).is_some(), "{refreshed}");
+        }
         let centos = lookup_os("CentOS 7.0 64bit");
         assert!(centos.is_some_and(|e| e.huaweicloud && e.otc && e.bits == Some(64)));
         assert!(lookup_os("CoreOS 1068.10.0")

@@ -390,7 +390,7 @@ fn license_type() {
         "unknown windows",
         set(
             None,
-            Some("Windows Server 2022 Datacenter 64bit"),
+            Some("Windows Server 2025 Datacenter 64bit"),
             None,
             "byol",
         ),

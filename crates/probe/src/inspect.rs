@@ -32,8 +32,25 @@ pub fn inspect(path: &Path) -> Result<Report, ProbeError> {
     report.path = path.to_string_lossy().into_owned();
     if report.format == Format::Zvhd2 {
         crate::zvhd2_layout::attach(path, &mut report);
+    } else if report.layout.is_none() && crate::open::disk_kind(report.format).is_some() {
+        attach_guest_layout(path, &mut report);
     }
     Ok(report)
+}
+
+/// The layout of the virtual disk of a qcow2, VMDK, OVA, VHD, VHDX or VDI
+/// image, read through its disk-model backend; why not, when it cannot be.
+fn attach_guest_layout(path: &Path, report: &mut Report) {
+    let options = imsprep_disk::OpenOptions::default();
+    match crate::open::open_disk(path, report.format, &options) {
+        Ok(disk) => match read_layout(&crate::DiskView(&*disk)) {
+            Ok(layout) => report.layout = Some(layout),
+            Err(e) => report.layout_error = Some(e.to_string()),
+        },
+        Err(e) => {
+            report.layout_error = Some(format!("the {} reader refused it: {e}", report.format))
+        }
+    }
 }
 
 /// Probe any byte source. `name` is the file name (its extension is

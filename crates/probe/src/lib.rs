@@ -20,8 +20,6 @@ mod open;
 pub mod report;
 mod zvhd2_layout;
 
-pub use zvhd2_layout::Zvhd2Disk;
-
 pub use detect::{detect, Detection, HEAD_LEN, TAIL_LEN};
 pub use disk::{DiskRead, DiskView, FileRegion, SubDisk};
 pub use error::ProbeError;

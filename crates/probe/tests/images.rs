@@ -36,7 +36,9 @@ fn qcow2_plain() {
     assert!(!r.name_mismatch);
     assert_eq!(r.virtual_size, Some(64 * MIB));
     assert!(r.unsafe_references.is_empty());
-    assert!(r.layout.is_none());
+    // The virtual disk is read through the qcow2 backend: empty, 64 MiB.
+    let layout = r.layout.as_ref().expect("qcow2 layout");
+    assert_eq!(layout.disk_size, 64 * MIB);
     let FormatDetail::Qcow2(q) = &r.detail else {
         panic!("detail {:?}", r.detail)
     };
@@ -205,7 +207,11 @@ fn vhd_fixed_and_dynamic() {
     };
     assert_eq!(v.disk_type, VhdDiskType::Dynamic);
     assert!(v.footer_at_end && v.footer_at_start);
-    assert!(r.layout.is_none());
+    // A dynamic VHD's virtual disk is read through its backend.
+    assert_eq!(
+        r.layout.as_ref().expect("dynamic VHD layout").disk_size,
+        64 * MIB
+    );
     assert_eq!(r.virtual_size, Some(64 * MIB));
 }
 
@@ -336,4 +342,53 @@ fn tar_renamed_raw_and_ova() {
     assert_eq!(t.first_member, "vm.ovf");
     assert!(t.ova);
     assert!(r.layout.is_none());
+}
+
+#[test]
+fn the_partitions_inside_every_format_are_read_through_its_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let (Some(qemu), Some(sfdisk)) = (tool("qemu-img"), tool("sfdisk")) else {
+        return;
+    };
+    let raw = p(dir.path(), "disk.raw");
+    std::fs::File::create(&raw)
+        .unwrap()
+        .set_len(64 * MIB)
+        .unwrap();
+    let script = "label: gpt\nstart=2048, size=20480, type=uefi\nstart=22528, type=linux\n";
+    let out = std::process::Command::new(&sfdisk)
+        .args(["-q", s(&raw)])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(script.as_bytes())?;
+            c.wait()
+        })
+        .unwrap();
+    assert!(out.success());
+    let want = inspect(&raw).unwrap().layout.unwrap();
+    assert_eq!(want.gpt.as_ref().unwrap().partitions.len(), 2);
+    for (fmt, name, opts) in [
+        ("qcow2", "d.qcow2", ""),
+        ("vmdk", "d.vmdk", "subformat=streamOptimized"),
+        ("vpc", "d.vhd", "subformat=dynamic,force_size=on"),
+        ("vhdx", "d.vhdx", ""),
+        ("vdi", "d.vdi", ""),
+    ] {
+        let image = p(dir.path(), name);
+        let mut args = vec!["convert", "-f", "raw", "-O", fmt];
+        if !opts.is_empty() {
+            args.extend(["-o", opts]);
+        }
+        args.extend([s(&raw), s(&image)]);
+        run(&qemu, &args);
+        let got = inspect(&image).unwrap();
+        assert_eq!(
+            got.layout.as_ref(),
+            Some(&want),
+            "{fmt}: {:?}",
+            got.layout_error
+        );
+    }
 }

@@ -238,7 +238,7 @@ impl fmt::Display for Problem {
             }
             ProblemKind::SizeMismatch { raw_size, rounded, orig_size } => write!(
                 f,
-                "RAW file is {raw_size} bytes ({rounded} rounded up to 512) but orig_size is {orig_size}"
+                "the disk compared with is {raw_size} bytes ({rounded} rounded up to 512) but orig_size is {orig_size}"
             ),
         }
     }

@@ -1,10 +1,10 @@
 //! Deep verification: every record, every payload, optionally every block
-//! against the RAW source.
+//! against the source disk.
 
 use std::cell::RefCell;
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
+
+use imsprep_disk::Disk;
 
 use rayon::prelude::*;
 
@@ -17,10 +17,11 @@ use crate::problem::{check_footers, check_structure, Problem, ProblemKind, Probl
 use crate::record::{read_record, RecordFault};
 
 /// What to verify beyond the file itself.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct VerifyOptions<'a> {
-    /// Compare every block with this RAW file.
-    pub against: Option<&'a Path>,
+    /// Compare every block with this disk (a RAW file, a block device, or
+    /// any image the disk model reads).
+    pub against: Option<&'a dyn Disk>,
 }
 
 /// The outcome of [`verify`].
@@ -68,13 +69,8 @@ pub fn verify(path: &Path, opts: &VerifyOptions<'_>, ctl: &Control<'_>) -> Resul
     let pairs = check_structure(&meta, &mut problems);
 
     let raw = match opts.against {
-        Some(p) => {
-            let file =
-                File::open(p).map_err(|e| Error::io(format!("opening {}", p.display()), e))?;
-            let len = file
-                .metadata()
-                .map_err(|e| Error::io(format!("reading metadata of {}", p.display()), e))?
-                .len();
+        Some(disk) => {
+            let len = disk.size();
             let rounded = round_up(len, SECTOR).unwrap_or(u64::MAX);
             if rounded != f.orig_size {
                 problems.push(Problem {
@@ -86,7 +82,7 @@ pub fn verify(path: &Path, opts: &VerifyOptions<'_>, ctl: &Control<'_>) -> Resul
                     },
                 });
             }
-            Some((file, len))
+            Some((disk, len))
         }
         None => None,
     };
@@ -160,7 +156,7 @@ pub fn verify(path: &Path, opts: &VerifyOptions<'_>, ctl: &Control<'_>) -> Resul
 /// content against the RAW file if given.
 fn check_block(
     meta: &Meta,
-    raw: Option<&(File, u64)>,
+    raw: Option<&(&dyn Disk, u64)>,
     block: u32,
     entry: Option<Option<IndexEntry>>,
     bs: usize,
@@ -217,13 +213,17 @@ fn check_block(
                 }
             }
         }
-        if let (Some((file, len)), true) = (raw, known) {
+        if let (Some((disk, len)), true) = (raw, known) {
             expect.resize(bs, 0);
             let start = u64::from(block) * bs as u64;
             let n = len.saturating_sub(start).min(bs as u64) as usize;
             let (head, tail) = expect.split_at_mut(n);
-            file.read_exact_at(head, start)
-                .map_err(|e| Error::io(format!("reading the RAW file at {start}"), e))?;
+            disk.read_at(start, head).map_err(|e| {
+                Error::io(
+                    format!("reading the disk compared with at {start}"),
+                    std::io::Error::other(e),
+                )
+            })?;
             tail.fill(0);
             if data != expect {
                 problems.push(Problem {

@@ -56,7 +56,7 @@ fn hostile_files_cost_bounded_memory() {
     let raw = tmp.path().join("small.raw");
     std::fs::write(&raw, vec![7u8; 1 << 20]).unwrap();
     let against = VerifyOptions {
-        against: Some(&raw),
+        against: Some(&imsprep_disk::RawDisk::open(&raw).unwrap()),
     };
     // Bitmaps, index and payloads cost at most a few blocks of 1 MiB per
     // thread; what these files claim is 2^21 to 2^32 blocks, or 1 GiB

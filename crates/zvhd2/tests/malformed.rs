@@ -363,7 +363,7 @@ fn reference_quirks_are_tolerated() {
     let rep = verify(
         &p,
         &VerifyOptions {
-            against: Some(&raw),
+            against: Some(&imsprep_disk::RawDisk::open(&raw).unwrap()),
         },
         &Control::default(),
     )

@@ -116,7 +116,7 @@ proptest! {
         let got = std::fs::read(&back).unwrap();
         prop_assert!(got == expected);
 
-        let report = verify(&z, &VerifyOptions { against: Some(&raw) }, &Control::default()).unwrap();
+        let report = verify(&z, &VerifyOptions { against: Some(&imsprep_disk::RawDisk::open(&raw).unwrap()) }, &Control::default()).unwrap();
         prop_assert!(report.is_ok(), "{:?}", report.problems);
     }
 }

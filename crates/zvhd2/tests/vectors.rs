@@ -162,7 +162,7 @@ fn vectors_verify_clean_and_match_their_raws() {
             "{name}"
         );
         let opts = VerifyOptions {
-            against: Some(&raw),
+            against: Some(&imsprep_disk::RawDisk::open(&raw).unwrap()),
         };
         let report = verify(&zvhd2, &opts, &Control::default()).unwrap();
         assert!(report.is_ok(), "{name}: {:?}", report.problems);

@@ -25,7 +25,9 @@ fn a_single_changed_byte_is_found() {
         std::fs::write(&p, &raw).unwrap();
         let rep = verify(
             &z,
-            &VerifyOptions { against: Some(&p) },
+            &VerifyOptions {
+                against: Some(&imsprep_disk::RawDisk::open(&p).unwrap()),
+            },
             &Control::default(),
         )
         .unwrap();
@@ -53,7 +55,9 @@ fn a_raw_of_another_size_is_reported() {
     std::fs::write(&p, &raw).unwrap();
     assert!(verify(
         &z,
-        &VerifyOptions { against: Some(&p) },
+        &VerifyOptions {
+            against: Some(&imsprep_disk::RawDisk::open(&p).unwrap())
+        },
         &Control::default()
     )
     .unwrap()
@@ -62,7 +66,9 @@ fn a_raw_of_another_size_is_reported() {
     std::fs::write(&p, &raw).unwrap();
     let rep = verify(
         &z,
-        &VerifyOptions { against: Some(&p) },
+        &VerifyOptions {
+            against: Some(&imsprep_disk::RawDisk::open(&p).unwrap()),
+        },
         &Control::default(),
     )
     .unwrap();
@@ -96,7 +102,7 @@ fn progress_is_monotone_and_complete() {
     verify(
         &out,
         &VerifyOptions {
-            against: Some(&raw),
+            against: Some(&imsprep_disk::RawDisk::open(&raw).unwrap()),
         },
         &ctl,
     )

@@ -63,7 +63,7 @@ fn writer_output_matches_reference_structure_and_content() {
         let report = verify(
             &out,
             &VerifyOptions {
-                against: Some(&raw),
+                against: Some(&imsprep_disk::RawDisk::open(&raw).unwrap()),
             },
             &Control::default(),
         )

@@ -4,6 +4,7 @@ use anyhow::Context;
 use imsprep_scan::{bitmap_path_for, write_bitmap, Bitmap};
 use serde::Serialize;
 
+use super::endpoint::{open_input, shown, Endpoint};
 use super::guard::output_allowed;
 use super::scan_image::{granularity, scan_with_progress};
 use crate::args::BitmapArgs;
@@ -26,7 +27,13 @@ struct BitmapReport {
 /// Scans the image and writes its bitmap file.
 pub fn run(args: BitmapArgs, session: &Session) -> anyhow::Result<Outcome> {
     let granularity = granularity(&args.granularity)?;
-    super::endpoint::needs_file(&args.image, "bitmap")?;
+    if Endpoint::of(&args.image).is_stream() && args.output.is_none() {
+        return Err(crate::exit::UsageError(format!(
+            "name the bitmap file of {} with -o",
+            shown(&args.image)
+        ))
+        .into());
+    }
     if args.output.is_none()
         && imsprep_disk::RawDisk::open(&args.image)
             .is_ok_and(|d| d.source_kind() == imsprep_disk::SourceKind::BlockDevice)
@@ -40,14 +47,15 @@ pub fn run(args: BitmapArgs, session: &Session) -> anyhow::Result<Outcome> {
     let output = args.output.unwrap_or_else(|| bitmap_path_for(&args.image));
     // An image named `x.mf` would be its own default bitmap path.
     output_allowed(&args.image, &output, args.force)?;
-    let scan = scan_with_progress(session, &args.image, granularity, true)?;
+    let input = open_input(&args.image, "bitmap", session.cancel_flag())?;
+    let scan = scan_with_progress(session, input.path(), granularity, true)?;
     let bitmap = Bitmap {
         map: scan.map,
         image_crc32: scan.crc32,
     };
     write_bitmap(&output, &bitmap, args.force).context("writing the bitmap")?;
     let report = BitmapReport {
-        image: args.image.display().to_string(),
+        image: input.shown().to_string(),
         bitmap: output.display().to_string(),
         image_size: bitmap.map.image_size(),
         granularity,

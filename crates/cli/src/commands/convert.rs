@@ -378,31 +378,6 @@ fn not_convertible(
     BadInput(format!("{e}; the input is {format}{fix}")).into()
 }
 
-/// Converts any disk of the disk model to a ZVHD2 file with a progress bar
-/// in disk bytes.
-pub fn disk_to_zvhd2(
-    session: &Session,
-    disk: &dyn Disk,
-    output: &Path,
-    level: i32,
-    force: bool,
-) -> anyhow::Result<WriteSummary> {
-    let bar = session.bar("converting", disk.size());
-    let control = Control {
-        progress: &|done| bar.set(done),
-        cancel: session.cancel_flag(),
-    };
-    let options = zvhd2_options(level, force);
-    write_zvhd2(
-        &DiskSource::new(disk),
-        output,
-        Endpoint::Path,
-        &options,
-        &control,
-    )
-    .with_context(|| format!("converting {} to ZVHD2", disk.info().path.display()))
-}
-
 /// How imsprep writes ZVHD2: zstd at `level`, as the reference does.
 fn zvhd2_options(level: i32, force: bool) -> WriteOptions {
     WriteOptions {

@@ -1,7 +1,11 @@
 //! What a path argument names: a file or block device read at random, or
 //! a stream read once front to back (`-`, a FIFO, a character device).
 
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Context;
 
 use crate::exit::UsageError;
 
@@ -56,17 +60,118 @@ pub fn is_block_device(path: &Path) -> bool {
 }
 
 /// Refuses a stream where `command` needs a file it can read at random
-/// (a ZVHD2's index is at its end; a scan reports back into the file).
+/// and has no way to copy it first (an image given next to a request read
+/// from standard input).
 pub fn needs_file(path: &Path, command: &str) -> anyhow::Result<()> {
     if Endpoint::of(path).is_stream() {
         return Err(UsageError(format!(
-            "{command} reads {} at random and cannot take a stream; save it to a file first \
-             (`imsprep convert - OUT.zvhd2 --size SIZE` converts a RAW stream)",
+            "{command} reads {} at random and cannot take a stream here; save it to a file first",
             shown(path)
         ))
         .into());
     }
     Ok(())
+}
+
+/// An input ready to be read at random: the path given, or for a stream
+/// (`-`, a FIFO) a sparse temporary copy of it, removed when this is
+/// dropped.
+pub struct Input {
+    path: PathBuf,
+    shown: String,
+    _spool: Option<tempfile::TempPath>,
+}
+
+impl Input {
+    /// The file to read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The input as the user named it, for messages and reports.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// Whether the input came from a stream.
+    pub fn is_spooled(&self) -> bool {
+        self._spool.is_some()
+    }
+}
+
+/// Opens `path` for a command that reads at random (`inspect`, `map`,
+/// `bitmap`, `verify`, `prepare`): a file or device as it is, a stream
+/// copied first into a sparse temporary file (zero pages are skipped, so a
+/// mostly empty disk costs little space), which goes when the command ends.
+pub fn open_input(path: &Path, command: &str, cancel: &AtomicBool) -> anyhow::Result<Input> {
+    let shown = shown(path);
+    if !Endpoint::of(path).is_stream() {
+        return Ok(Input {
+            path: path.to_owned(),
+            shown,
+            _spool: None,
+        });
+    }
+    let dir = std::env::temp_dir();
+    eprintln!(
+        "imsprep: {command} reads its input at random: reading {shown} into a temporary file in {} first",
+        dir.display()
+    );
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".imsprep-stdin.")
+        .tempfile_in(&dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    let mut reader: Box<dyn Read> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(path).with_context(|| format!("opening {shown}"))?)
+    };
+    let len = spool(&mut reader, tmp.as_file_mut(), cancel)
+        .with_context(|| format!("copying {shown} to {}", tmp.path().display()))?;
+    tmp.as_file()
+        .set_len(len)
+        .with_context(|| format!("sizing {}", tmp.path().display()))?;
+    Ok(Input {
+        path: tmp.path().to_owned(),
+        shown,
+        _spool: Some(tmp.into_temp_path()),
+    })
+}
+
+/// Copies `reader` into `file` without writing its zero pages; returns the
+/// bytes read.
+fn spool(
+    reader: &mut dyn Read,
+    file: &mut std::fs::File,
+    cancel: &AtomicBool,
+) -> anyhow::Result<u64> {
+    use std::os::unix::fs::FileExt;
+    const PAGE: usize = 4096;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut pos = 0u64;
+    loop {
+        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            anyhow::bail!("interrupted");
+        }
+        let mut filled = 0;
+        while filled < buf.len() {
+            match reader.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if filled == 0 {
+            return Ok(pos);
+        }
+        for (i, page) in buf[..filled].chunks(PAGE).enumerate() {
+            if !imsprep_scan::is_zero(page) {
+                file.write_all_at(page, pos + (i * PAGE) as u64)?;
+            }
+        }
+        pos += filled as u64;
+    }
 }
 
 /// A path for messages: `-` is standard input.

@@ -3,50 +3,37 @@
 use std::path::Path;
 
 use anyhow::Context;
-use imsprep_ims::{check_image, has_errors, smallest_min_disk, Finding, ImageFacts, Intent};
+use imsprep_ims::Intent;
+use imsprep_prepare::inspect_image;
+pub use imsprep_prepare::Inspection;
 use imsprep_probe::{DiskLayout, FormatDetail, PartitionTable, Report};
-use serde::Serialize;
 
+use super::endpoint::{open_input, Input};
 use super::findings;
 use super::target::intent;
 use crate::args::InspectArgs;
 use crate::exit::Outcome;
 use crate::output::{human_size, print_json};
+use crate::progress::Session;
 
-/// The document `inspect --json` prints (described in docs/inspect.md).
-#[derive(Serialize)]
-pub struct Inspection {
-    /// The probe's facts about the file.
-    pub file: Report,
-    /// Size of the disk the service will create from the image, in bytes.
-    pub disk_size: Option<u64>,
-    /// The smallest `min_disk` (GiB) that covers `disk_size`.
-    pub min_disk: Option<u32>,
-    /// True when no finding is an error.
-    pub fast_import_ready: bool,
-    /// Everything found, with stable codes.
-    pub findings: Vec<Finding>,
-}
-
-/// Probes `path` and checks the facts for `intent`.
+/// Probes `path` (a file or device) and checks the facts for `intent`.
 pub fn inspection(path: &Path, intent: &Intent) -> anyhow::Result<Inspection> {
     super::endpoint::needs_file(path, "inspect")?;
-    let report =
-        imsprep_probe::inspect(path).with_context(|| format!("inspecting {}", path.display()))?;
-    let facts = ImageFacts::from_probe(&report);
-    let findings = check_image(&facts, intent);
-    Ok(Inspection {
-        disk_size: facts.disk_size,
-        min_disk: facts.disk_size.map(smallest_min_disk),
-        fast_import_ready: !has_errors(&findings),
-        findings,
-        file: report,
-    })
+    let shown = path.display().to_string();
+    inspect_image(path, &shown, intent).with_context(|| format!("inspecting {shown}"))
+}
+
+/// Probes an input opened with [`open_input`], reported under the name the
+/// user gave it (`-` is "standard input").
+pub fn input_inspection(input: &Input, intent: &Intent) -> anyhow::Result<Inspection> {
+    inspect_image(input.path(), input.shown(), intent)
+        .with_context(|| format!("inspecting {}", input.shown()))
 }
 
 /// Prints the inspection of one file.
-pub fn run(args: InspectArgs) -> anyhow::Result<Outcome> {
-    let inspection = inspection(&args.file, &intent(&args.target))?;
+pub fn run(args: InspectArgs, session: &Session) -> anyhow::Result<Outcome> {
+    let input = open_input(&args.file, "inspect", session.cancel_flag())?;
+    let inspection = input_inspection(&input, &intent(&args.target))?;
     if args.json {
         print_json(&inspection)?;
     } else {

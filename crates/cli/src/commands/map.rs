@@ -8,6 +8,7 @@ use imsprep_scan::AllocationMap;
 use imsprep_zvhd2::Reader;
 use serde::Serialize;
 
+use super::endpoint::open_input;
 use super::scan_image::{granularity, scan_disk_with_progress, scan_with_progress};
 use crate::args::MapArgs;
 use crate::exit::Outcome;
@@ -25,17 +26,18 @@ struct Range {
 /// Scans the image (or reads a ZVHD2's block bitmap) and prints its ranges.
 pub fn run(args: MapArgs, session: &Session) -> anyhow::Result<Outcome> {
     let granularity = granularity(&args.granularity)?;
-    super::endpoint::needs_file(&args.image, "map")?;
-    let report = imsprep_probe::inspect(&args.image)
-        .with_context(|| format!("inspecting {}", args.image.display()))?;
+    let input = open_input(&args.image, "map", session.cancel_flag())?;
+    let image = input.path();
+    let report =
+        imsprep_probe::inspect(image).with_context(|| format!("inspecting {}", input.shown()))?;
     let (map, summary) = if report.format == Format::Zvhd2 {
-        zvhd2_map(&args.image)?
+        zvhd2_map(image)?
     } else {
         let scan = if report.format == Format::Raw {
-            scan_with_progress(session, &args.image, granularity, false)?
+            scan_with_progress(session, image, granularity, false)?
         } else {
             let disk = imsprep_probe::open_disk(
-                &args.image,
+                image,
                 report.format,
                 &imsprep_disk::OpenOptions::default(),
             )?;

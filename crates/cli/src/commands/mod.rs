@@ -25,7 +25,7 @@ use crate::progress::Session;
 /// Runs one command.
 pub fn run(command: Command, session: &Session) -> anyhow::Result<Outcome> {
     match command {
-        Command::Inspect(args) => inspect::run(args),
+        Command::Inspect(args) => inspect::run(args, session),
         Command::Map(args) => map::run(args, session),
         Command::Bitmap(args) => bitmap::run(args, session),
         Command::Convert(args) => convert::run(args, session),

@@ -1,6 +1,7 @@
 //! `imsprep request`: a quick-import request body built from flags.
 
-use imsprep_ims::{has_errors, validate, Finding, ImageRequest, RequestBuilder};
+use imsprep_ims::{has_errors, validate, Finding, ImageRequest};
+use imsprep_prepare::RequestSpec;
 
 use super::inspect::inspection;
 use super::target::{architecture, firmware, image_type, intent, with_fields};
@@ -26,49 +27,27 @@ pub fn run(args: RequestArgs) -> anyhow::Result<Outcome> {
     }
     let min_disk =
         min_disk.ok_or_else(|| UsageError("give --min-disk, or --image to compute it".into()))?;
-    let request = build(&args.fields, &target, &args.image_url, min_disk)?;
+    let request = spec(&args.fields, &args.target).build(&args.image_url, min_disk)?;
     let mut all = validate(&request);
     all.extend(image_findings);
     report(&request, &all)
 }
 
-/// The request for `fields`, `target` (already through
-/// [`with_fields`]), `image_url` and `min_disk`.
-pub fn build(
-    fields: &RequestFields,
-    target: &TargetArgs,
-    image_url: &str,
-    min_disk: u32,
-) -> anyhow::Result<ImageRequest> {
-    let mut builder = RequestBuilder::new(&fields.name, image_url, min_disk)
-        .image_type(image_type(
-            target.image_type.unwrap_or(crate::args::ImageType::Ecs),
-        ))
-        .architecture(architecture(target.arch));
-    if let Some(version) = &fields.os_version {
-        builder = builder.os_version(version);
+/// The request's fields as the pipeline takes them, from the flags.
+pub fn spec(fields: &RequestFields, target: &TargetArgs) -> RequestSpec {
+    let target = with_fields(target, fields);
+    RequestSpec {
+        name: fields.name.clone(),
+        os_version: fields.os_version.clone(),
+        os_type: fields.os_type.clone(),
+        description: fields.description.clone(),
+        tags: fields.tags.clone(),
+        enterprise_project_id: fields.enterprise_project_id.clone(),
+        license_type: fields.license_type.clone(),
+        image_type: target.image_type.map(image_type),
+        architecture: architecture(target.arch),
+        firmware: target.firmware.map(firmware),
     }
-    if let Some(os_type) = &fields.os_type {
-        builder = builder.os_type(os_type);
-    }
-    if let Some(description) = &fields.description {
-        builder = builder.description(description);
-    }
-    if let Some(fw) = target.firmware {
-        builder = builder.firmware(firmware(fw));
-    }
-    if let Some(license) = &fields.license_type {
-        builder = builder.license_type(license);
-    }
-    if let Some(project) = &fields.enterprise_project_id {
-        builder = builder.enterprise_project_id(project);
-    }
-    for tag in &fields.tags {
-        builder = builder
-            .tag_arg(tag)
-            .map_err(|e| UsageError(format!("--tag {tag}: {e}")))?;
-    }
-    Ok(builder.build())
 }
 
 fn report(request: &ImageRequest, all: &[Finding]) -> anyhow::Result<Outcome> {

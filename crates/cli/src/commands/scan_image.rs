@@ -5,7 +5,8 @@ use std::path::Path;
 
 use anyhow::Context;
 use imsprep_disk::Disk;
-use imsprep_scan::{scan_disk, scan_file, Scan, ScanOptions};
+use imsprep_prepare::{scan_disk, scan_path};
+use imsprep_scan::Scan;
 
 use crate::progress::Session;
 
@@ -17,21 +18,8 @@ pub fn scan_with_progress(
     crc: bool,
 ) -> anyhow::Result<Scan> {
     super::endpoint::needs_file(image, "the scan")?;
-    // The one size every command uses: a device's metadata says 0 bytes.
-    let size = imsprep_disk::RawDisk::open(image)?.size();
-    let bar = session.bar("scanning", size);
-    let options = ScanOptions {
-        granularity,
-        crc,
-        ..ScanOptions::default()
-    };
-    scan_file(
-        image,
-        &options,
-        &|done| bar.set(done),
-        session.cancel_flag(),
-    )
-    .with_context(|| format!("scanning {}", image.display()))
+    scan_path(session, image, granularity, crc)
+        .with_context(|| format!("scanning {}", image.display()))
 }
 
 /// Parses a `--granularity` value, as a usage error when it is wrong.
@@ -48,12 +36,6 @@ pub fn scan_disk_with_progress(
     granularity: u64,
     crc: bool,
 ) -> anyhow::Result<Scan> {
-    let bar = session.bar("scanning", disk.size());
-    let options = ScanOptions {
-        granularity,
-        crc,
-        ..ScanOptions::default()
-    };
-    scan_disk(disk, &options, &|done| bar.set(done), session.cancel_flag())
+    scan_disk(session, disk, granularity, crc)
         .with_context(|| format!("scanning {}", disk.info().path.display()))
 }

@@ -4,9 +4,12 @@
 use std::path::Path;
 
 use anyhow::Context;
-use imsprep_zvhd2::{verify, Control, VerifyOptions};
+use imsprep_disk::OpenOptions;
+use imsprep_prepare::verify_zvhd2;
+use imsprep_probe::open_disk;
 use serde::Serialize;
 
+use super::endpoint::{open_input, Input};
 use super::{verify_bitmap, verify_manifest};
 use crate::args::VerifyArgs;
 use crate::exit::{Outcome, UsageError};
@@ -22,11 +25,11 @@ pub fn run(args: VerifyArgs, session: &Session) -> anyhow::Result<Outcome> {
         .file
         .as_deref()
         .ok_or_else(|| UsageError("name the file to verify".into()))?;
-    super::endpoint::needs_file(file, "verify")?;
+    let input = open_input(file, "verify", session.cancel_flag())?;
     if let Some(bitmap) = &args.bitmap {
-        return verify_bitmap::run(session, file, bitmap, args.json);
+        return verify_bitmap::run(session, input.path(), bitmap, args.json);
     }
-    run_zvhd2(session, file, args.against.as_deref(), args.json)
+    run_zvhd2(session, &input, args.against.as_deref(), args.json)
 }
 
 /// One problem as `verify --json` prints it.
@@ -51,35 +54,27 @@ struct Zvhd2Report {
     problems_omitted: u64,
 }
 
-/// Checks every structure and record of a ZVHD2 file (and every block
-/// against `against`), with a progress bar.
-pub fn deep_verify(
-    session: &Session,
-    file: &Path,
-    against: Option<&Path>,
-) -> anyhow::Result<imsprep_zvhd2::Report> {
-    // Progress comes in bytes of the virtual disk (orig_size). A file the
-    // reader refuses gets its error from `verify` below.
-    let disk = imsprep_zvhd2::Reader::open(file).map_or(0, |r| r.footer().orig_size);
-    let bar = session.bar("verifying", disk);
-    let control = Control {
-        progress: &|done| bar.set(done),
-        cancel: session.cancel_flag(),
-    };
-    verify(file, &VerifyOptions { against }, &control)
-        .with_context(|| format!("verifying {}", file.display()))
-}
-
-/// Checks a ZVHD2 file and reports every problem found.
 fn run_zvhd2(
     session: &Session,
-    file: &Path,
+    input: &Input,
     against: Option<&Path>,
     json: bool,
 ) -> anyhow::Result<Outcome> {
-    let report = deep_verify(session, file, against)?;
+    // The disk compared with may be in any format the disk model reads.
+    let against_disk = match against {
+        Some(path) => {
+            let format = imsprep_probe::inspect(path)
+                .with_context(|| format!("inspecting {}", path.display()))?
+                .format;
+            Some(open_disk(path, format, &OpenOptions::default())?)
+        }
+        None => None,
+    };
+    let file = input.path();
+    let report = verify_zvhd2(session, file, against_disk.as_deref())
+        .with_context(|| format!("verifying {}", input.shown()))?;
     let out = Zvhd2Report {
-        file: file.display().to_string(),
+        file: input.shown().to_string(),
         against: against.map(|p| p.display().to_string()),
         sound: report.is_ok(),
         orig_size: report.footer.orig_size,

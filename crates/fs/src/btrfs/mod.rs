@@ -22,7 +22,7 @@
 //! No crate on crates.io reads Btrfs from an arbitrary byte source with
 //! bounded, checked walks, so the reader is written here; zlib and zstd go
 //! through `flate2` and `zstd`, and LZO through a small bounded decoder
-//! ([`lzo`]) because the pure-Rust LZO crates panic on hostile input.
+//! (`lzo.rs`) because the pure-Rust LZO crates panic on hostile input.
 
 mod files;
 mod lzo;
