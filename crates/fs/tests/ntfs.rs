@@ -57,6 +57,13 @@ fn mkntfs(path: &Path) {
     );
 }
 
+/// Hard links of `/many/file`.
+const MANY_LINKS: usize = 30;
+
+fn many_name(i: usize) -> String {
+    format!("link-{i:02}-{}", "x".repeat(180))
+}
+
 fn long_name() -> String {
     "L".repeat(200) + &"n".repeat(55)
 }
@@ -124,6 +131,13 @@ fn fill(root: &Path) {
     )
     .unwrap();
     fs::write(root.join("compressed/text"), b"compress me ".repeat(20000)).unwrap();
+    // So many long hard links that the names overflow the record: the
+    // file gets an $ATTRIBUTE_LIST.
+    fs::create_dir(root.join("many")).unwrap();
+    fs::write(root.join("many/file"), noise(100_000, 5)).unwrap();
+    for i in 0..MANY_LINKS {
+        fs::hard_link(root.join("many/file"), root.join("many").join(many_name(i))).unwrap();
+    }
     // A DOS 8.3 name beside a long one, and a read-only file.
     fs::write(root.join("links/Long File Name.text"), b"dos\n").unwrap();
     set_xattr(
@@ -251,6 +265,7 @@ fn reads_a_filled_volume() {
         "large.bin",
         "links",
         "compressed",
+        "many",
         "Windows",
     ]
     .iter()
@@ -387,6 +402,17 @@ fn reads_a_filled_volume() {
     assert_eq!(wof.kind, FileKind::Other);
     assert!(wof.note.unwrap().contains("0x80000017"));
     assert!(fs.read_at(b"/links/wof", 0, &mut buf).is_err());
+
+    // A file whose names fill an attribute list.
+    let many = fs.metadata(b"/many/file").unwrap();
+    assert_eq!(many.nlink, MANY_LINKS as u64 + 1);
+    assert_eq!(fs.read_dir(b"/many").unwrap().len(), MANY_LINKS + 1);
+    let last = format!("/many/{}", many_name(MANY_LINKS - 1));
+    assert_eq!(fs.metadata(last.as_bytes()).unwrap().inode, many.inode);
+    assert_eq!(
+        fs.read_file(last.as_bytes(), u64::MAX).unwrap(),
+        noise(100_000, 5)
+    );
 
     // The DOS name resolves to the same file but is not listed; the
     // read-only attribute drops the write bits.
@@ -776,6 +802,19 @@ fn damage_setup() -> Option<&'static Damage> {
             let img = copy(dir.path())?;
             let l = layout(&img);
             let mut regions = vec![(0, 512), (l.mft, 128 * l.record_size)];
+            // The records of the files made after the big directory (the
+            // attribute-list file and its extension records among them).
+            let fs = open(&img).unwrap();
+            for (path, records) in [
+                (&b"/many/file"[..], 20),
+                (b"/links/target.txt", 12),
+                (b"/Windows/System32/config/SYSTEM", 1),
+                (b"/compressed/text", 1),
+            ] {
+                let inode = fs.metadata(path).unwrap().inode;
+                regions.push((l.mft + inode * l.record_size, records * l.record_size));
+            }
+            drop(fs);
             regions.extend(index_records(&img).into_iter().map(|at| (at, 4096)));
             let pristine = fs::read(&img).unwrap();
             Some(Damage {
