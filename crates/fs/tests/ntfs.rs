@@ -857,3 +857,25 @@ proptest::proptest! {
         proptest::prop_assert!(start.elapsed().as_secs() < 60, "took {:?}", start.elapsed());
     }
 }
+
+#[test]
+fn parallel_reads() {
+    let Some(img) = pristine() else { return };
+    let fs = std::sync::Arc::new(open(img).unwrap());
+    let want = noise(5 << 20, 3);
+    std::thread::scope(|s| {
+        for t in 0..4u64 {
+            let fs = fs.clone();
+            let want = &want;
+            s.spawn(move || {
+                let mut buf = vec![0u8; 100_000];
+                for i in 0..20u64 {
+                    let off = (t * 1_000_003 + i * 250_007) % (5 << 20);
+                    let n = fs.read_at(b"/large.bin", off, &mut buf).unwrap();
+                    assert_eq!(&buf[..n], &want[off as usize..off as usize + n]);
+                }
+                assert_eq!(fs.read_dir(b"/big").unwrap().len(), BIG_DIR);
+            });
+        }
+    });
+}
