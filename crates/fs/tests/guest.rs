@@ -833,3 +833,64 @@ fn damaged_disks_give_errors_not_panics() {
         }
     }
 }
+
+#[test]
+fn windows_root_on_ntfs() {
+    for tool in ["sfdisk", "mkntfs", "ntfs-3g", "dd"] {
+        if !have(tool) {
+            return;
+        }
+    }
+    if !Path::new("/dev/fuse").exists() {
+        println!("skipped: no /dev/fuse for ntfs-3g");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let disk = dir.path().join("disk.img");
+    sized_file(&disk, 70 * MIB);
+    sh(&format!(
+        "printf 'label: dos\\nlabel-id: 0x0badcafe\\nstart=2048, size=64M, type=7\\n' | sfdisk -q {}",
+        disk.display()
+    ));
+    let img = dir.path().join("ntfs.img");
+    sized_file(&img, 64 * MIB);
+    run(
+        "mkntfs",
+        &["-F", "-f", "-Q", "-L", "System", img.to_str().unwrap()],
+    );
+    {
+        let at = dir.path().join("mnt");
+        std::fs::create_dir_all(&at).unwrap();
+        run("ntfs-3g", &[img.to_str().unwrap(), at.to_str().unwrap()]);
+        let unmount = LoopMount(at.clone());
+        write(&at, "Windows/System32/config/SYSTEM", "regf");
+        write(
+            &at,
+            "Windows/System32/drivers/etc/hosts",
+            "127.0.0.1 localhost\n",
+        );
+        write(&at, "Users/Public/readme.txt", "public\n");
+        drop(unmount);
+    }
+    dd(&img, &disk, MIB);
+
+    let g = open(&disk);
+    let v = &g.volumes()[0];
+    assert_eq!(v.fs_type(), Some("ntfs"));
+    assert_eq!(v.label.as_deref(), Some("System"));
+    assert_eq!(v.partuuid.as_deref(), Some("0badcafe-01"));
+    let root = g.root().unwrap();
+    assert_eq!(
+        (root.device.as_str(), root.os),
+        ("/dev/vda1", OsFamily::Windows)
+    );
+    assert_eq!(g.mounts().len(), 1);
+    assert!(g.not_mounted().is_empty());
+    // Windows looks names up without regard to case; so does the view.
+    assert_eq!(
+        text(&g, "/windows/system32/DRIVERS/etc/HOSTS"),
+        "127.0.0.1 localhost\n"
+    );
+    assert_eq!(text(&g, "/Users/Public/readme.txt"), "public\n");
+    assert!(g.exists(b"/WINDOWS/System32/config/system").unwrap());
+}
