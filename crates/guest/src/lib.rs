@@ -8,12 +8,14 @@
 //! The guest is reached through the [`GuestFiles`] trait: guest paths with
 //! symbolic links resolved inside the guest, plus the volumes and the disk
 //! facts the boot checks need. [`DirGuest`] implements it over a host
-//! directory (for tests and for unpacked trees); the disk-image view
-//! implements it in an adapter.
+//! directory (for tests and for unpacked trees); [`ImageGuest`] over the
+//! guest view of a disk image (`imsprep-fs`), and [`inspect_disk`] runs the
+//! whole inspection of one.
 
 pub mod dir;
 pub mod evidence;
 pub mod files;
+pub mod image;
 pub mod linux;
 pub mod text;
 
@@ -22,4 +24,5 @@ pub use evidence::{Evidence, EvidenceKind, Fact};
 pub use files::{
     DiskFacts, FileKind, FileMeta, GuestError, GuestFiles, PartitionTable, VolumeInfo,
 };
+pub use image::{inspect_disk, DiskInspection, ImageGuest};
 pub use linux::{inspect_linux, LinuxFacts};

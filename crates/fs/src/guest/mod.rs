@@ -34,13 +34,11 @@ use imsprep_disk::Disk;
 
 use crate::error::FsError;
 use crate::filesystem::{DirEntry, FileKind, Metadata};
-use inventory::GuestVolume;
-use mounts::{Mount, NotMounted};
 use resolve::{in_guest, MountTable, Mounted};
-use root::RootCandidate;
 
-pub use inventory::Content;
-pub use root::OsFamily;
+pub use inventory::{Content, GuestVolume};
+pub use mounts::{Mount, NotMounted};
+pub use root::{OsFamily, RootCandidate};
 
 /// A directory entry and its `lstat`, which may fail on its own.
 pub type EntryWithMetadata = (DirEntry, Result<Metadata, FsError>);
