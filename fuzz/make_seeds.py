@@ -285,12 +285,70 @@ def fs_seeds():
             fstype = kind.split("-")[0]
             if run(["mke2fs", "-q", "-F", "-t", fstype, *extra, "-d", src, img, "1024"], tmp):
                 put("fs_walk", kind, read(img))
+        img = os.path.join(tmp, "ntfs")
+        with open(img, "wb") as f:
+            f.truncate(2 << 20)
+        if run(["mkntfs", "-F", "-f", "-Q", "-L", "seed", img], tmp):
+            put("fs_walk", "ntfs", read(img))
         for bits in ("12", "16"):
             img = os.path.join(tmp, f"fat{bits}")
             size = "1024" if bits == "12" else "4200"
             if run(["mkfs.vfat", "-C", "-F", bits, img, size], tmp) and \
                     run(["mcopy", "-s", "-i", img, os.path.join(src, "etc"), "::"], tmp):
                 put("fs_walk", f"fat{bits}", read(img))
+
+
+def empty_hive():
+    """The smallest hive hivex accepts (as crates/regf/tests/common/mod.rs
+    writes it): base block with checksum, one hbin, the root key and one
+    security cell, the rest of the bin free."""
+    h = bytearray(8192)
+    p32 = lambda at, v: struct.pack_into("<I", h, at, v & 0xFFFFFFFF)
+    h[0:4] = b"regf"
+    p32(4, 1); p32(8, 1)
+    h[12:20] = (0x01DA000000000000).to_bytes(8, "little")
+    p32(20, 1); p32(24, 5); p32(28, 0); p32(32, 1); p32(36, 32); p32(40, 4096); p32(44, 1)
+    xor = 0
+    for i in range(0, 508, 4):
+        xor ^= struct.unpack_from("<I", h, i)[0]
+    p32(508, xor if xor not in (0, 0xFFFFFFFF) else 1)
+    b = 4096
+    h[b:b + 4] = b"hbin"; p32(b + 4, 0); p32(b + 8, 4096)
+    nk, sk_off = b + 32, 32 + 88
+    p32(nk, -88)
+    c = nk + 4
+    h[c:c + 2] = b"nk"; h[c + 2:c + 4] = (0x2C).to_bytes(2, "little")
+    h[c + 4:c + 12] = (0x01DA000000000000).to_bytes(8, "little")
+    for off in (16, 28, 32, 40, 48):
+        p32(c + off, 0xFFFFFFFF)
+    p32(c + 44, sk_off)
+    h[c + 72:c + 74] = (4).to_bytes(2, "little"); h[c + 76:c + 80] = b"ROOT"
+    sk = b + sk_off
+    p32(sk, -48)
+    c = sk + 4
+    h[c:c + 2] = b"sk"; p32(c + 4, sk_off); p32(c + 8, sk_off); p32(c + 12, 1); p32(c + 16, 20)
+    h[c + 20] = 1; h[c + 22:c + 24] = (0x8004).to_bytes(2, "little")
+    p32(b + sk_off + 48, 4096 - (sk_off + 48))
+    return bytes(h)
+
+
+def regf_seeds():
+    """A SYSTEM-like hive filled by hivexsh, starting from empty_hive()."""
+    with tempfile.TemporaryDirectory() as tmp:
+        hive = os.path.join(tmp, "SYSTEM")
+        with open(hive, "wb") as f:
+            f.write(empty_hive())
+        script = "\n".join([
+            "add Select", "cd Select", "setval 1", "Current", "dword:1",
+            "cd \\", "add ControlSet001", "cd ControlSet001", "add Services",
+            "cd Services", "add viostor", "cd viostor", "setval 2", "Start", "dword:0",
+            "ImagePath", "string:System32\\drivers\\viostor.sys", "commit", ""])
+        try:
+            subprocess.run(["hivexsh", "-w", hive], input=script.encode(), check=True,
+                           capture_output=True)
+        except (OSError, subprocess.CalledProcessError):
+            return
+        put("regf_walk", "system", b"\x00" + read(hive))
 
 
 def main():
@@ -302,6 +360,7 @@ def main():
     lint_seeds()
     disk_seeds()
     fs_seeds()
+    regf_seeds()
     total = 0
     for d, _, files in os.walk(SEEDS):
         total += sum(os.path.getsize(os.path.join(d, f)) for f in files)

@@ -16,6 +16,7 @@ case $t in
   ims_lint) max=16384 ;;
   disk_open) max=1048576 ;;
   fs_walk) max=4194304 ;;
+  regf_walk) max=262144 ;;
   *) echo "unknown target $t" >&2; exit 2 ;;
 esac
 mkdir -p "corpus/$t" artifacts
