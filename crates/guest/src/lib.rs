@@ -1,0 +1,25 @@
+//! Inspection of the operating system inside a disk image.
+//!
+//! This crate reports FACTS: what is in the image, each with the evidence
+//! it was read from (the guest paths and the values found there). It knows
+//! nothing of IMS rules or check codes; the `imsprep-ims` crate turns facts
+//! into findings.
+//!
+//! The guest is reached through the [`GuestFiles`] trait: guest paths with
+//! symbolic links resolved inside the guest, plus the volumes and the disk
+//! facts the boot checks need. [`DirGuest`] implements it over a host
+//! directory (for tests and for unpacked trees); the disk-image view
+//! implements it in an adapter.
+
+pub mod dir;
+pub mod evidence;
+pub mod files;
+pub mod linux;
+pub mod text;
+
+pub use dir::DirGuest;
+pub use evidence::{Evidence, EvidenceKind, Fact};
+pub use files::{
+    DiskFacts, FileKind, FileMeta, GuestError, GuestFiles, PartitionTable, VolumeInfo,
+};
+pub use linux::{inspect_linux, LinuxFacts};
