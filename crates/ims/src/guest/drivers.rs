@@ -181,7 +181,7 @@ fn initrd(v: &VirtioFacts, ev: &[Evidence], out: &mut Vec<Finding>) {
         Code::LxVirtioInitrd,
         &path,
         format!(
-            "the initramfs of kernel {} cannot reach a virtio-blk system disk: {}",
+            "the initramfs {path} of kernel {} cannot reach a virtio-blk system disk: {}",
             v.kernel_version,
             details.join("; ")
         ),

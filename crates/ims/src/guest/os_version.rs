@@ -71,18 +71,25 @@ fn listed_on(e: &OsEntry, cloud: Option<Cloud>) -> bool {
     }
 }
 
-/// The first spelling listed on `cloud`, preferring one both clouds list.
+/// Separates spellings of a more precise version (tried first) from those
+/// of a less precise one (Ubuntu's point release before its series).
+const TIER_BREAK: &str = "";
+
+/// The first spelling listed on `cloud`, preferring one both clouds list,
+/// within the most precise tier that has one.
 fn pick(spellings: &[String], cloud: Option<Cloud>) -> Option<String> {
-    let listed: Vec<&OsEntry> = spellings
-        .iter()
-        .filter_map(|s| lookup_os(s))
-        .filter(|e| listed_on(e, cloud))
-        .collect();
-    listed
-        .iter()
-        .find(|e| e.huaweicloud && e.otc)
-        .or(listed.first())
-        .map(|e| e.version.clone())
+    spellings.split(|s| s == TIER_BREAK).find_map(|tier| {
+        let listed: Vec<&OsEntry> = tier
+            .iter()
+            .filter_map(|s| lookup_os(s))
+            .filter(|e| listed_on(e, cloud))
+            .collect();
+        listed
+            .iter()
+            .find(|e| e.huaweicloud && e.otc)
+            .or(listed.first())
+            .map(|e| e.version.clone())
+    })
 }
 
 /// The version numbers the patterns use.
@@ -141,6 +148,7 @@ fn spellings(family: &OsFamily, v: Ver, bits: u8, full: Option<&str>) -> Vec<Str
             if let Some(p) = v.patch.filter(|p| *p > 0) {
                 s.push(format!("Ubuntu {m}.{n:02}.{p} server {b}"));
                 s.push(format!("Ubuntu {m}.{n:02}.{p} Server {b}"));
+                s.push(TIER_BREAK.to_owned());
             }
             s.push(format!("Ubuntu {m}.{n:02} server {b}"));
             s.push(format!("Ubuntu {m}.{n:02} Server {b}"));
