@@ -141,15 +141,17 @@ impl GuestFiles for DirGuest {
         Ok(Some(data))
     }
 
-    fn read_prefix(&self, path: &str, len: usize) -> Result<Option<Vec<u8>>, GuestError> {
+    fn read_at(&self, path: &str, offset: u64, buf: &mut [u8]) -> Result<usize, GuestError> {
+        use std::os::unix::fs::FileExt;
         let Some(real) = self.resolve(path, true)? else {
-            return Ok(None);
+            return Err(GuestError::Read {
+                path: path.to_string(),
+                message: "no such file".into(),
+            });
         };
-        let mut data = Vec::new();
-        fs::File::open(self.host(&real))
-            .and_then(|f| f.take(len as u64).read_to_end(&mut data))
-            .map_err(|e| Self::io_error(path, e))?;
-        Ok(Some(data))
+        let file = fs::File::open(self.host(&real)).map_err(|e| Self::io_error(path, e))?;
+        file.read_at(buf, offset)
+            .map_err(|e| Self::io_error(path, e))
     }
 
     fn read_dir(&self, path: &str) -> Result<Option<Vec<(String, FileKind)>>, GuestError> {

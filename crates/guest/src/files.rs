@@ -94,6 +94,9 @@ pub struct DiskFacts {
     pub bios_boot_partition: bool,
     /// An MBR partition is marked active (`0x80`).
     pub active_partition: bool,
+    /// On an MBR disk, the gap between LBA 0 and the first partition holds
+    /// data (GRUB embeds its core.img there).
+    pub mbr_gap_used: bool,
     /// Device name of the EFI system partition, if there is one.
     pub esp_device: Option<String>,
 }
@@ -106,6 +109,7 @@ impl Default for DiskFacts {
             mbr_loader: None,
             bios_boot_partition: false,
             active_partition: false,
+            mbr_gap_used: false,
             esp_device: None,
         }
     }
@@ -158,14 +162,40 @@ pub trait GuestFiles: Send + Sync {
     fn read_file(&self, path: &str, limit: u64) -> Result<Option<Vec<u8>>, GuestError>;
 
     /// The first `len` bytes of a file (fewer if it is shorter), following
-    /// links. Implementations with positioned reads should override it; the
-    /// default reads the whole file up to 64 MiB.
+    /// links; `None` if absent. The default reads through
+    /// [`GuestFiles::read_at`].
     fn read_prefix(&self, path: &str, len: usize) -> Result<Option<Vec<u8>>, GuestError> {
-        Ok(self.read_file(path, 64 << 20)?.map(|mut data| {
-            data.truncate(len);
-            data
-        }))
+        match self.metadata(path)? {
+            None => return Ok(None),
+            Some(m) if m.kind != FileKind::File => {
+                return Err(GuestError::Read {
+                    path: path.to_string(),
+                    message: "not a regular file".into(),
+                })
+            }
+            Some(_) => {}
+        }
+        let mut data = vec![0u8; len.min(1 << 20)];
+        let mut filled = 0usize;
+        while filled < data.len() {
+            let n = self.read_at(
+                path,
+                filled as u64,
+                data.get_mut(filled..).unwrap_or_default(),
+            )?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        data.truncate(filled);
+        Ok(Some(data))
     }
+
+    /// Read up to `buf.len()` bytes at `offset` of a file, following links;
+    /// returns how many were read (0 at or past the end). Large files (an
+    /// initramfs) are streamed through this, never read whole.
+    fn read_at(&self, path: &str, offset: u64, buf: &mut [u8]) -> Result<usize, GuestError>;
 
     /// Entries of a directory (without `.` and `..`), following links.
     fn read_dir(&self, path: &str) -> Result<Option<Vec<(String, FileKind)>>, GuestError>;

@@ -272,3 +272,44 @@ fn hostile_nesting_is_bounded() {
     write(dir.path(), "/boot/grub2/grub.cfg", &line);
     let _ = inspect(&DirGuest::new(dir.path()));
 }
+
+#[test]
+fn systemd_boot_on_the_esp() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "/boot/efi/loader/loader.conf",
+        "timeout 3\n#console-mode keep\ndefault 6a9857a393724b7a981ebb5b8495b9ea-*\n",
+    );
+    for ver in ["6.1.0-13-amd64", "6.1.0-18-amd64"] {
+        write(
+            root,
+            &format!("/boot/efi/loader/entries/6a9857a393724b7a981ebb5b8495b9ea-{ver}.conf"),
+            format!("title      Debian GNU/Linux 12 (bookworm)\nversion    {ver}\nmachine-id 6a9857a393724b7a981ebb5b8495b9ea\nsort-key   debian\noptions    root=UUID=c0ffee ro systemd.machine_id=6a9857a393724b7a981ebb5b8495b9ea\nlinux      /6a9857a393724b7a981ebb5b8495b9ea/{ver}/linux\ninitrd     /6a9857a393724b7a981ebb5b8495b9ea/{ver}/initrd.img-{ver}\n"),
+        );
+        write(
+            root,
+            &format!("/boot/efi/6a9857a393724b7a981ebb5b8495b9ea/{ver}/linux"),
+            "k",
+        );
+        write(
+            root,
+            &format!("/boot/efi/6a9857a393724b7a981ebb5b8495b9ea/{ver}/initrd.img-{ver}"),
+            "i",
+        );
+    }
+    let boot = inspect(&DirGuest::new(root)).value.unwrap();
+    assert_eq!(boot.loader, LoaderKind::SystemdBoot);
+    let e = boot.default_entry().unwrap();
+    assert!(
+        e.id.as_deref().unwrap().ends_with("6.1.0-18-amd64"),
+        "newest matching entry first"
+    );
+    assert_eq!(
+        e.kernel_path.as_deref(),
+        Some("/boot/efi/6a9857a393724b7a981ebb5b8495b9ea/6.1.0-18-amd64/linux")
+    );
+    assert_eq!(e.initrd_paths.len(), 1);
+    assert_eq!(e.arg("root"), vec!["UUID=c0ffee"]);
+}

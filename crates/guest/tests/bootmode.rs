@@ -95,9 +95,14 @@ fn mbr_bios_only_and_none_and_unreadable_esp() {
         mbr_boot_code: true,
         mbr_loader: Some("GRUB".into()),
         active_partition: true,
+        mbr_gap_used: true,
         ..DiskFacts::default()
     });
     let fact = inspect(&guest);
+    assert!(fact
+        .evidence
+        .iter()
+        .any(|e| e.value == "holds data (core.img)"));
     assert_eq!(fact.value.unwrap().mode, BootMode::Bios);
     assert!(fact.evidence.iter().any(|e| e.value == "present (GRUB)"));
 

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{cpio_newc, pipe, write};
-use imsprep_guest::linux::initramfs::{list, Compression, Limits};
+use imsprep_guest::linux::initramfs::{list, list_from, Compression, Limits};
 
 const KVER: &str = "5.14.0-362.el9.x86_64";
 
@@ -248,4 +248,83 @@ fn random_garbage_does_not_panic() {
             assert!(listing.incomplete.is_some());
         }
     }
+}
+
+#[test]
+fn short_reads_and_members_across_buffer_refills() {
+    // Every member kind in one file, read 7 bytes at a time: the listing
+    // must be the same as from one slice.
+    let mut img = early_cpio();
+    img.extend(pipe("gzip", &["-c"], &main_cpio()));
+    img.extend([0u8; 3]);
+    img.extend(pipe("bzip2", &["-c"], &early_cpio()));
+    img.extend(pipe("xz", &["-c", "--check=crc32"], &early_cpio()));
+    img.extend(pipe("zstd", &["-c", "-q"], &early_cpio()));
+    img.extend(pipe("lz4", &["-c"], &early_cpio()));
+    img.extend(pipe("lzma", &["-c"], &early_cpio()));
+    img.extend(pipe("lz4", &["-l", "-c"], &main_cpio()));
+    let whole = list(&img, Limits::default(), &wanted);
+    assert_eq!(whole.incomplete, None);
+    assert_eq!(whole.members.len(), 8);
+    let read_at = |offset: u64, buf: &mut [u8]| -> std::io::Result<usize> {
+        let rest = img.get(offset as usize..).unwrap_or_default();
+        let n = rest.len().min(buf.len()).min(7);
+        buf[..n].copy_from_slice(&rest[..n]);
+        Ok(n)
+    };
+    let short = list_from(&read_at, Limits::default(), &wanted);
+    assert_eq!(short, whole);
+}
+
+#[test]
+fn archive_larger_than_the_read_buffer() {
+    // Incompressible data so the compressed member spans several 1 MiB
+    // refills, followed by another member.
+    let dir = tempfile::tempdir().unwrap();
+    let mut x = 0x9E37_79B9u32;
+    let noise: Vec<u8> = (0..3_000_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    write(dir.path(), "usr/share/noise", &noise);
+    write(dir.path(), "etc/cmdline.d/01.conf", "root=UUID=abc\n");
+    let mut img = early_cpio();
+    img.extend(pipe("gzip", &["-c", "-1"], &cpio_newc(dir.path())));
+    img.extend(pipe("zstd", &["-c", "-q"], &main_cpio()));
+    let listing = list(&img, Limits::default(), &wanted);
+    assert_eq!(listing.incomplete, None);
+    assert_eq!(listing.members.len(), 3);
+    assert!(listing
+        .entries
+        .iter()
+        .any(|e| e.name == "usr/share/noise" && e.size == 3_000_000));
+    assert!(listing.files.contains_key("etc/cmdline.d/01.conf"));
+    assert!(listing.files.contains_key("etc/cmdline.d/00-root.conf"));
+}
+
+#[test]
+fn entry_and_name_limits_stop_the_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..50 {
+        write(dir.path(), &format!("d/{}{i}", "n".repeat(200)), "");
+    }
+    let img = cpio_newc(dir.path());
+    let few = Limits {
+        max_entries: 10,
+        ..Limits::default()
+    };
+    let listing = list(&img, few, &wanted);
+    assert_eq!(listing.entries.len(), 10);
+    assert!(listing.incomplete.unwrap().contains("more than 10 entries"));
+    let short = Limits {
+        max_name_bytes: 2000,
+        ..Limits::default()
+    };
+    let listing = list(&img, short, &wanted);
+    assert!(listing.incomplete.unwrap().contains("bytes of entry names"));
+    assert!(listing.entries.len() <= 10);
 }

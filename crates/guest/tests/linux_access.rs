@@ -294,3 +294,64 @@ fn hostile_access_files_are_bounded() {
         "unreadable shadow: no state claimed"
     );
 }
+
+#[test]
+fn socket_activation_and_sysv_sshd() {
+    // Ubuntu 24.04: ssh.socket enabled in sockets.target.wants.
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    write(r, "/usr/sbin/sshd", "");
+    write(
+        r,
+        "/usr/lib/systemd/system/ssh.service",
+        "[Install]\nWantedBy=multi-user.target\n",
+    );
+    write(
+        r,
+        "/usr/lib/systemd/system/ssh.socket",
+        "[Socket]\nListenStream=22\n[Install]\nWantedBy=sockets.target\n",
+    );
+    symlink(
+        r,
+        "/etc/systemd/system/sockets.target.wants/ssh.socket",
+        "/usr/lib/systemd/system/ssh.socket",
+    );
+    let f = access_facts(&DirGuest::new(r));
+    assert!(f.ssh.enabled());
+    let socket = f.ssh.units.iter().find(|u| u.unit == "ssh.socket").unwrap();
+    assert_eq!(
+        socket.enabled_by,
+        ["/etc/systemd/system/sockets.target.wants/ssh.socket"]
+    );
+    assert!(!f
+        .ssh
+        .units
+        .iter()
+        .find(|u| u.unit == "ssh.service")
+        .unwrap()
+        .enabled());
+
+    // CentOS 6: SysV script and start link.
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    write(r, "/usr/sbin/sshd", "");
+    write(r, "/etc/rc.d/init.d/sshd", "#!/bin/sh\n");
+    symlink(r, "/etc/rc.d/rc3.d/S55sshd", "../init.d/sshd");
+    symlink(r, "/etc/rc.d/rc1.d/K25sshd", "../init.d/sshd");
+    write(r, "/etc/inittab", "id:3:initdefault:\n");
+    let f = access_facts(&DirGuest::new(r));
+    assert!(f.ssh.enabled());
+    assert_eq!(f.initdefault.unwrap().0, "3");
+    assert!(f.default_target.is_none());
+
+    // Masked: never starts whatever links exist.
+    symlink(r, "/etc/systemd/system/sshd.service", "/dev/null");
+    let f = access_facts(&DirGuest::new(r));
+    let sshd = f
+        .ssh
+        .units
+        .iter()
+        .find(|u| u.unit == "sshd.service")
+        .unwrap();
+    assert!(sshd.masked_by.is_some() && !sshd.enabled());
+}

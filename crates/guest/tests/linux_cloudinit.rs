@@ -132,6 +132,11 @@ fn ubuntu_tree() -> tempfile::TempDir {
     write(r, "/var/lib/dpkg/status", DPKG_STATUS);
     write(r, "/usr/bin/cloud-init", "#!/usr/bin/python3\n");
     write(r, "/usr/bin/growpart", "#!/bin/sh\n");
+    write(
+        r,
+        "/lib/systemd/system-generators/cloud-init-generator",
+        "#!/bin/sh\n",
+    );
     for unit in [
         "cloud-init-local.service",
         "cloud-init.service",
@@ -176,6 +181,10 @@ fn ubuntu_cloud_image_defaults() {
     assert_eq!(f.units.len(), 5);
     assert!(f.units.iter().all(|u| u.enabled()));
     assert!(f.disabled_by.is_empty());
+    assert_eq!(
+        f.generator.as_ref().unwrap().location,
+        "/lib/systemd/system-generators/cloud-init-generator"
+    );
     let (list, ev) = f.datasource_list.as_ref().unwrap();
     assert_eq!(list.len(), 29);
     assert!(list.contains(&"OpenStack".to_string()));
@@ -335,7 +344,7 @@ fn hostile_cloud_cfg_is_bounded() {
     assert!(f
         .unreadable
         .iter()
-        .any(|(p, r)| p.ends_with("03.cfg") && r.contains("symbolic links")));
+        .any(|u| u.path.ends_with("03.cfg") && u.reason.contains("symbolic links")));
     assert_eq!(
         f.datasource_list.unwrap().0,
         ["OpenStack"],

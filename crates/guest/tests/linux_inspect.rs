@@ -5,7 +5,7 @@
 mod common;
 
 use common::{symlink, write};
-use imsprep_guest::linux::network::Stack;
+use imsprep_guest::linux::network::{FirstNicDhcp, Stack};
 use imsprep_guest::linux::storage::{Resolution, SourceKind};
 use imsprep_guest::{inspect_linux, DirGuest, VolumeInfo};
 
@@ -63,6 +63,10 @@ fn debian_guest_end_to_end() {
     let net = facts.network.get().unwrap();
     assert_eq!(net.naming.first_nic.as_deref(), Some("eth0"));
     assert_eq!(net.enabled_stacks().collect::<Vec<_>>(), [Stack::Ifupdown]);
+    assert_eq!(
+        net.first_nic_dhcp(),
+        FirstNicDhcp::Profile("/etc/network/interfaces".into(), "eth0".into())
+    );
     let ci = facts.cloud_init.get().unwrap();
     assert_eq!(ci.version.as_ref().unwrap().0, "22.4.2");
     assert_eq!(ci.disabled_by[0].value, "cloud-init=disabled");

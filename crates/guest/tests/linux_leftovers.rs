@@ -15,6 +15,11 @@ fn uvp_xen_and_vmware_tarball() {
     write(r, "/usr/bin/uvp-monitor", "\x7fELF");
     write(r, "/usr/bin/vmware-uninstall-tools.pl", "#!/usr/bin/perl\n");
     write(r, "/etc/vmware-tools/locations", "answer BINDIR /usr/bin\n");
+    write(
+        r,
+        "/etc/yum.repos.d/vmware-tools.repo",
+        "[vmware-tools]\nbaseurl=https://packages.vmware.com/tools/esx/latest/rhel6/x86_64\n",
+    );
     write(r, "/etc/sysconfig/kernel", "INITRD_MODULES=\"xenblk xennet processor thermal\"\nDOMU_INITRD_MODULES=\"xennet xenblk\"\n");
     write(
         r,
@@ -43,7 +48,7 @@ fn uvp_xen_and_vmware_tarball() {
         None,
     );
     assert_eq!(f.tool(ToolKind::UvpPv).unwrap().evidence.len(), 2);
-    assert_eq!(f.tool(ToolKind::VmwareTarball).unwrap().evidence.len(), 2);
+    assert_eq!(f.tool(ToolKind::VmwareTarball).unwrap().evidence.len(), 3);
     assert!(f.tool(ToolKind::OpenVmTools).is_none());
     assert_eq!(
         f.xen_modules.len(),

@@ -72,6 +72,13 @@ fn installed_but_not_enabled_and_vendor_wants_are_not_enablement() {
         "a preset or vendor wants link is not enablement"
     );
     assert_eq!(st.vendor_wants.len(), 1);
+    // Merged /usr: /lib is a link to usr/lib, the vendor link is seen once.
+    ln_s(d.path(), "/lib", "usr/lib");
+    let st = unit_state(&DirGuest::new(d.path()), "sshd.service", None);
+    assert_eq!(
+        st.vendor_wants,
+        ["/usr/lib/systemd/system/multi-user.target.wants/sshd.service"]
+    );
 }
 
 #[test]

@@ -376,3 +376,64 @@ fn missing_pieces_are_said() {
     assert!(v.initrd_unknown.is_some());
     assert!(v.module("virtio_blk").unwrap().builtin);
 }
+
+#[test]
+fn xen_pv_only_kernels_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "/boot/vmlinuz-3.0.101-63-xen", "k");
+    write(dir.path(), "/boot/vmlinuz-2.6.32-754.el6.x86_64", "k");
+    write(
+        dir.path(),
+        "/boot/config-2.6.32-754.el6.x86_64",
+        "CONFIG_X86_64_XEN=y\n",
+    );
+    write(dir.path(), "/boot/vmlinuz-5.14.0-1.el9.x86_64", "k");
+    write(
+        dir.path(),
+        "/boot/config-5.14.0-1.el9.x86_64",
+        "CONFIG_XEN=y\nCONFIG_XEN_PV=y\n",
+    );
+    let ks = kernels::inspect(&DirGuest::new(dir.path())).value.unwrap();
+    let by = |v: &str| ks.iter().find(|k| k.version == v).unwrap().xen_pv.clone();
+    assert!(by("3.0.101-63-xen").unwrap().contains("flavour"));
+    assert!(by("2.6.32-754.el6.x86_64")
+        .unwrap()
+        .starts_with("CONFIG_X86_64_XEN=y"));
+    assert_eq!(
+        by("5.14.0-1.el9.x86_64"),
+        None,
+        "pvops kernels also boot on KVM"
+    );
+}
+
+#[test]
+fn suse_vmlinuz_link_names_the_default_kernel() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let ver = "5.14.21-150500.55.39-default";
+    write(root, "/boot/grub2/grub.cfg", "menuentry 'SLES 15-SP5' {\n\tlinux\t/boot/vmlinuz root=UUID=5a1e ${extra_cmdline} splash=silent\n\tinitrd\t/boot/initrd\n}\n");
+    write(root, &format!("/boot/vmlinuz-{ver}"), "k");
+    symlink(root, "/boot/vmlinuz", &format!("vmlinuz-{ver}"));
+    let main = tempfile::tempdir().unwrap();
+    write(
+        main.path(),
+        &format!("lib/modules/{ver}/kernel/drivers/block/virtio_blk.ko.zst"),
+        "m",
+    );
+    write(
+        root,
+        &format!("/boot/initrd-{ver}"),
+        pipe("xz", &["-c", "--check=crc32"], &cpio_newc(main.path())),
+    );
+    symlink(root, "/boot/initrd", &format!("initrd-{ver}"));
+    write(
+        root,
+        &format!("/lib/modules/{ver}/modules.builtin"),
+        "kernel/drivers/virtio/virtio.ko\n",
+    );
+    let facts = inspect_linux(&DirGuest::new(root));
+    let v = facts.virtio.value.unwrap();
+    assert_eq!(v.kernel_version, ver);
+    assert!(v.module("virtio_blk").unwrap().in_initrd.is_some());
+    assert!(v.module("virtio").unwrap().builtin);
+}

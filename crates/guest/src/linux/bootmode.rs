@@ -115,6 +115,22 @@ pub fn inspect(guest: &dyn GuestFiles) -> Fact<BootCapability> {
             (false, _) => "all zero".to_string(),
         },
     ));
+    if disk.partition_table == PartitionTable::Mbr {
+        evidence.push(Evidence::disk(
+            "gap after the MBR (LBA 1 to the first partition)",
+            if disk.mbr_gap_used {
+                "holds data (core.img)"
+            } else {
+                "empty"
+            },
+        ));
+        if disk.active_partition {
+            evidence.push(Evidence::disk(
+                "MBR partition table",
+                "a partition is marked active",
+            ));
+        }
+    }
     if disk.partition_table == PartitionTable::Gpt {
         evidence.push(Evidence::disk(
             "GPT BIOS boot partition",

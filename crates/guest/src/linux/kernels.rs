@@ -11,6 +11,9 @@
 use crate::evidence::{Evidence, Fact};
 use crate::files::{FileKind, GuestFiles};
 
+/// Most kernel versions examined (the newest are kept).
+pub const MAX_KERNELS: usize = 256;
+
 /// Kernel image prefixes in `/boot`.
 const IMAGE_PREFIXES: &[&str] = &["vmlinuz-", "vmlinux-", "Image-", "zImage-", "kernel-"];
 
@@ -33,6 +36,10 @@ pub struct KernelInfo {
     pub modules_builtin: Option<String>,
     /// `<modules_dir>/modules.dep`.
     pub modules_dep: Option<String>,
+    /// Why this kernel runs only as a Xen PV guest, when it does: the
+    /// config line (`CONFIG_X86_64_XEN=y`, the non-pvops xenlinux build) or
+    /// the flavour in its version (`-xen`, RHEL 5 `el5xen`).
+    pub xen_pv: Option<String>,
 }
 
 /// Compare kernel versions by their numeric runs (`5.14.0-70` < `5.14.0-362`).
@@ -83,6 +90,18 @@ fn list(
     }
 }
 
+/// Why a kernel is Xen-PV-only, from its version flavour or its config.
+fn xen_pv_reason(guest: &dyn GuestFiles, version: &str, config: Option<&str>) -> Option<String> {
+    if version.ends_with("-xen") || version.ends_with("xen") && version.contains(".el5") {
+        return Some(format!("kernel flavour {version}"));
+    }
+    let text = crate::files::read_text(guest, config?, 16 << 20).ok()??;
+    text.lines()
+        .map(str::trim)
+        .find(|l| *l == "CONFIG_X86_XEN=y" || *l == "CONFIG_X86_64_XEN=y")
+        .map(|l| format!("{l} in {}", config.unwrap_or_default()))
+}
+
 /// List installed kernels, oldest first.
 pub fn inspect(guest: &dyn GuestFiles) -> Fact<Vec<KernelInfo>> {
     let mut evidence = Vec::new();
@@ -121,6 +140,16 @@ pub fn inspect(guest: &dyn GuestFiles) -> Fact<Vec<KernelInfo>> {
     }
     versions.sort_by(|a, b| compare_versions(a, b));
     versions.dedup();
+    if versions.len() > MAX_KERNELS {
+        evidence.push(Evidence::file(
+            "/boot",
+            format!(
+                "{} kernel versions; only the newest {MAX_KERNELS} examined",
+                versions.len()
+            ),
+        ));
+        versions.drain(..versions.len() - MAX_KERNELS);
+    }
 
     let mut kernels = Vec::new();
     for ver in versions {
@@ -156,7 +185,9 @@ pub fn inspect(guest: &dyn GuestFiles) -> Fact<Vec<KernelInfo>> {
             guest.exists(&p).then_some(p)
         };
         let config = in_boot(format!("config-{ver}")).or_else(|| in_mod("config"));
+        let xen_pv = xen_pv_reason(guest, &ver, config.as_deref());
         let k = KernelInfo {
+            xen_pv,
             system_map: in_boot(format!("System.map-{ver}")),
             modules_builtin: in_mod("modules.builtin"),
             modules_dep: in_mod("modules.dep"),
@@ -171,7 +202,7 @@ pub fn inspect(guest: &dyn GuestFiles) -> Fact<Vec<KernelInfo>> {
                 .clone()
                 .unwrap_or_else(|| format!("/boot/vmlinuz-{}", k.version)),
             format!(
-                "kernel {}: image {}, modules {}, initrd {}",
+                "kernel {}: image {}, modules {}, initrd {}{}",
                 k.version,
                 if k.image.is_some() {
                     "present"
@@ -183,7 +214,11 @@ pub fn inspect(guest: &dyn GuestFiles) -> Fact<Vec<KernelInfo>> {
                     "absent".to_string()
                 } else {
                     k.initrds.join(", ")
-                }
+                },
+                k.xen_pv
+                    .as_deref()
+                    .map(|x| format!(", Xen PV only ({x})"))
+                    .unwrap_or_default()
             ),
         ));
         kernels.push(k);

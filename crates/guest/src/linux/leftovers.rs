@@ -12,7 +12,8 @@
 //! Xen or VMware drivers; `/etc/inittab` and `/etc/securetty` for
 //! `hvc0`/`xvc0`; the kernel command line for `console=hvc0|xvc0` and
 //! `xen_emul_unplug=`; `/etc/X11/xorg.conf` and `/etc/X11/XF86Config`
-//! `Section "Device"` `Driver`; `/var/log/rainbow_modification_record.log`.
+//! `Section "Device"` `Driver`; VMware repositories in `/etc/yum.repos.d`;
+//! `/var/log/rainbow_modification_record.log`.
 
 use super::packages::InstalledPackages;
 use super::services::{exists, join, list_dir, read_config, unit_state, UnitState};
@@ -162,6 +163,17 @@ pub fn leftover_facts(
                         format!("{} {} installed", p.name, p.version),
                     ));
                 }
+            }
+        }
+        if *kind == ToolKind::VmwareTarball {
+            for name in list_dir(g, "/etc/yum.repos.d")
+                .into_iter()
+                .filter(|n| n.to_ascii_lowercase().contains("vmware"))
+            {
+                evidence.push(Evidence::file(
+                    join("/etc/yum.repos.d", &name),
+                    "VMware repository",
+                ));
             }
         }
         if *kind == ToolKind::VirtualBox {

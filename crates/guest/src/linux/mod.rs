@@ -6,6 +6,7 @@
 //! results as arguments instead of reading them again.
 
 pub mod access;
+pub mod advisory;
 pub mod arch;
 pub mod bootloader;
 pub mod bootmode;
@@ -60,6 +61,9 @@ pub struct LinuxFacts {
     /// Other hypervisors' tools and settings (LX-UVP-PV,
     /// LX-XEN-LEFTOVERS, LX-VMWARE-TOOLS, LX-XORG).
     pub leftovers: Fact<leftovers::LeftoverFacts>,
+    /// Advisory facts: console, crash kernel, machine-id, RTC mode, DHCP
+    /// leases (§3.9).
+    pub advisory: Fact<advisory::AdvisoryFacts>,
 }
 
 /// Inspect a Linux guest.
@@ -78,6 +82,8 @@ pub fn inspect_linux(guest: &dyn GuestFiles) -> LinuxFacts {
     let cmdline = cmdline.as_deref();
     let packages = packages::installed_packages(guest);
     let storage = storage::storage_facts(guest, cmdline);
+    // These parts are collections of findings, each carrying its own
+    // evidence (a profile, a unit, a setting); the part itself adds none.
     let network = Fact::found(network::network_facts(guest, cmdline), Vec::new());
     let cloud_init = Fact::found(
         cloudinit::cloud_init_facts(guest, cmdline, packages.get()),
@@ -88,6 +94,7 @@ pub fn inspect_linux(guest: &dyn GuestFiles) -> LinuxFacts {
         leftovers::leftover_facts(guest, cmdline, packages.get()),
         Vec::new(),
     );
+    let advisory = Fact::found(advisory::advisory_facts(guest, cmdline), Vec::new());
     LinuxFacts {
         identity,
         arch,
@@ -102,5 +109,6 @@ pub fn inspect_linux(guest: &dyn GuestFiles) -> LinuxFacts {
         cloud_init,
         access,
         leftovers,
+        advisory,
     }
 }

@@ -14,10 +14,12 @@
 //! 5 and S. The default target is the `/etc/systemd/system/default.target`
 //! link (else the vendor one).
 //!
-//! Folder listings are bounded ([`MAX_DIR_ENTRIES`] per folder,
-//! [`MAX_WANTS_DIRS`] wants folders) so a crafted tree cannot make the
-//! scan unbounded; links are read one level (`read_link`), never followed
-//! in a loop.
+//! The enable links are listed once into a [`ServiceIndex`] and every
+//! unit is looked up there. Folder listings are bounded
+//! ([`MAX_DIR_ENTRIES`] per folder, [`MAX_WANTS_DIRS`] wants folders,
+//! [`MAX_INDEXED_LINKS`] links) so a crafted tree cannot make the scan
+//! unbounded; links are read one level (`read_link`), never followed in a
+//! loop.
 //!
 //! This module also holds the small read helpers the other Linux modules
 //! share, so that all reads go through one bounded path.
@@ -157,58 +159,123 @@ impl UnitState {
     }
 }
 
-/// Reads the state of `unit` (a full unit name such as `sshd.service`);
-/// `sysv_name` is the SysV script name to look for (`sshd`), if any.
-pub fn unit_state(g: &dyn GuestFiles, unit: &str, sysv_name: Option<&str>) -> UnitState {
-    let mut st = UnitState {
-        unit: unit.to_string(),
-        ..UnitState::default()
-    };
-    let etc = "/etc/systemd/system";
-    let own = join(etc, unit);
-    if let Some(t) = link_target(g, &own) {
-        if t == "/dev/null" {
-            st.masked_by = Some(own.clone());
-        }
-    }
-    st.unit_file = UNIT_DIRS
-        .iter()
-        .map(|d| join(d, unit))
-        .find(|p| st.masked_by.as_deref() != Some(p.as_str()) && exists(g, p));
-    st.enabled_by = wants_links(g, etc, unit);
-    for vendor in &UNIT_DIRS[2..] {
-        st.vendor_wants.extend(wants_links(g, vendor, unit));
-    }
-    if let Some(name) = sysv_name {
-        st.sysv_script = ["/etc/init.d", "/etc/rc.d/init.d"]
-            .iter()
-            .map(|d| join(d, name))
-            .find(|p| exists(g, p));
-        st.sysv_start_links = sysv_start_links(g, name);
-    }
-    st
+/// Most links kept in a [`ServiceIndex`].
+pub const MAX_INDEXED_LINKS: usize = 65536;
+
+/// One link found in a `*.wants/` or `*.requires/` folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct WantsLink {
+    /// Under `/etc/systemd/system` (administrator) rather than a vendor
+    /// folder.
+    admin: bool,
+    /// Guest path of the link.
+    path: String,
+    /// The link's own name.
+    name: String,
+    /// Last component of its target.
+    target: String,
 }
 
-/// Links in `<dir>/*.wants/` and `<dir>/*.requires/` that name `unit`,
-/// by their own name or by the name of what they point to (an alias such
-/// as `sshd.service` → `ssh.service` enables `ssh.service`).
-fn wants_links(g: &dyn GuestFiles, dir: &str, unit: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let folders = list_dir(g, dir)
-        .into_iter()
-        .filter(|n| n.ends_with(".wants") || n.ends_with(".requires"))
-        .take(MAX_WANTS_DIRS);
-    for folder in folders {
-        let folder = join(dir, &folder);
-        for name in list_dir(g, &folder) {
-            let path = join(&folder, &name);
-            let by_target = link_target(g, &path).is_some_and(|t| base_name(&t) == unit);
-            if name == unit || by_target {
-                found.push(path);
+/// Every enable link of the guest, read once, so that asking about many
+/// units does not list the folders again for each.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceIndex {
+    links: Vec<WantsLink>,
+}
+
+impl ServiceIndex {
+    /// Lists the `*.wants/` and `*.requires/` folders of
+    /// `/etc/systemd/system` and the vendor unit folders (bounded by
+    /// [`MAX_WANTS_DIRS`], [`MAX_DIR_ENTRIES`] and [`MAX_INDEXED_LINKS`]).
+    pub fn scan(g: &dyn GuestFiles) -> ServiceIndex {
+        let mut links = Vec::new();
+        let mut seen_dirs: Vec<String> = Vec::new();
+        for (dir, admin) in [
+            (UNIT_DIRS[0], true),
+            (UNIT_DIRS[2], false),
+            (UNIT_DIRS[3], false),
+        ] {
+            // On merged-/usr systems `/lib` is `/usr/lib`: list it once.
+            let canonical = g
+                .canonical(dir)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| dir.to_string());
+            if seen_dirs.contains(&canonical) {
+                continue;
+            }
+            seen_dirs.push(canonical);
+            let folders = list_dir(g, dir)
+                .into_iter()
+                .filter(|n| n.ends_with(".wants") || n.ends_with(".requires"))
+                .take(MAX_WANTS_DIRS);
+            for folder in folders {
+                let folder = join(dir, &folder);
+                for name in list_dir(g, &folder) {
+                    if links.len() >= MAX_INDEXED_LINKS {
+                        return ServiceIndex { links };
+                    }
+                    let path = join(&folder, &name);
+                    let target = link_target(g, &path)
+                        .map(|t| base_name(&t).to_string())
+                        .unwrap_or_default();
+                    links.push(WantsLink {
+                        admin,
+                        path,
+                        name,
+                        target,
+                    });
+                }
             }
         }
+        ServiceIndex { links }
     }
-    found
+
+    /// Reads the state of `unit` (a full unit name such as
+    /// `sshd.service`); `sysv_name` is the SysV script name to look for
+    /// (`sshd`), if any.
+    pub fn unit_state(&self, g: &dyn GuestFiles, unit: &str, sysv_name: Option<&str>) -> UnitState {
+        let mut st = UnitState {
+            unit: unit.to_string(),
+            ..UnitState::default()
+        };
+        let own = join(UNIT_DIRS[0], unit);
+        if link_target(g, &own).as_deref() == Some("/dev/null") {
+            st.masked_by = Some(own.clone());
+        }
+        st.unit_file = UNIT_DIRS
+            .iter()
+            .map(|d| join(d, unit))
+            .find(|p| st.masked_by.as_deref() != Some(p.as_str()) && exists(g, p));
+        // A link names the unit by its own name or by its target's name
+        // (an alias such as `sshd.service` -> `ssh.service` enables
+        // `ssh.service`).
+        for l in self
+            .links
+            .iter()
+            .filter(|l| l.name == unit || l.target == unit)
+        {
+            if l.admin {
+                st.enabled_by.push(l.path.clone());
+            } else {
+                st.vendor_wants.push(l.path.clone());
+            }
+        }
+        if let Some(name) = sysv_name {
+            st.sysv_script = ["/etc/init.d", "/etc/rc.d/init.d"]
+                .iter()
+                .map(|d| join(d, name))
+                .find(|p| exists(g, p));
+            st.sysv_start_links = sysv_start_links(g, name);
+        }
+        st
+    }
+}
+
+/// Reads the state of one unit (scans the enable links; to ask about
+/// several units, scan once with [`ServiceIndex::scan`]).
+pub fn unit_state(g: &dyn GuestFiles, unit: &str, sysv_name: Option<&str>) -> UnitState {
+    ServiceIndex::scan(g).unit_state(g, unit, sysv_name)
 }
 
 /// SysV start links `S??name` for runlevels 2, 3, 5 and S (Debian's

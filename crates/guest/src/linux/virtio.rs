@@ -12,12 +12,15 @@
 //! [`super::initramfs::list`] and searched for the module files under
 //! `(usr/)lib/modules/<ver>/`; its `etc/cmdline.d/*.conf`,
 //! `conf/conf.d/*`, `conf/param.conf` and persistent-net udev rules are
-//! read for host-specific values. Module names treat `-` and `_` alike.
+//! read for host-specific values (and `etc/modprobe.d/*`, `etc/fstab` and
+//! `etc/crypttab` kept in [`InitrdListing::files`] for the checks that
+//! read them). The initramfs is streamed through
+//! [`GuestFiles::read_at`], never read whole. Module names treat `-` and `_` alike.
 use crate::evidence::{Evidence, Fact};
 use crate::files::{read_text, GuestFiles};
 
 use super::bootloader::cmdline_args;
-use super::initramfs::{list, Limits};
+use super::initramfs::{list_from, Limits};
 
 use super::bootloader::BootConfig;
 use super::initramfs::InitrdListing;
@@ -79,6 +82,10 @@ pub struct VirtioFacts {
     pub initrd_cmdline: Vec<InitrdSetting>,
     /// Persistent-net udev rules inside the initramfs.
     pub initrd_persistent_net: Vec<InitrdSetting>,
+    /// Architecture of the default kernel, from the ELF header of one of
+    /// its module files (decompressed when `.ko.xz`/`.ko.zst`/`.ko.gz`), to
+    /// cross-check the userland's (LX-ARCH).
+    pub kernel_arch: Option<super::arch::ArchInfo>,
 }
 
 impl VirtioFacts {
@@ -87,9 +94,6 @@ impl VirtioFacts {
         self.modules.iter().find(|m| m.name == name)
     }
 }
-
-/// Largest initramfs read (compressed).
-pub const INITRD_LIMIT: u64 = 512 << 20;
 
 /// Largest modules.dep / modules.builtin / config read.
 const TABLE_LIMIT: u64 = 16 << 20;
@@ -126,10 +130,12 @@ fn version_of_image(path: &str) -> Option<String> {
         .find_map(|p| file.strip_prefix(p))
         .map(str::to_string)
         .or_else(|| {
-            // /usr/lib/modules/<ver>/vmlinuz
+            // /usr/lib/modules/<ver>/vmlinuz, systemd-boot <id>/<ver>/linux.
             let mut parts = path.rsplit('/');
-            parts.next();
-            parts.next().map(str::to_string)
+            let file = parts.next()?;
+            let parent = parts.next()?;
+            (matches!(file, "vmlinuz" | "linux" | "Image") && parent.contains('.'))
+                .then(|| parent.to_string())
         })
 }
 
@@ -143,6 +149,58 @@ fn read_small(guest: &dyn GuestFiles, path: &str, evidence: &mut Vec<Evidence>) 
     }
 }
 
+/// Largest compressed module read for its ELF header.
+const MODULE_LIMIT: u64 = 32 << 20;
+
+/// The first 64 bytes of a (possibly compressed) kernel module.
+fn module_elf_head(guest: &dyn GuestFiles, path: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    if path.ends_with(".ko") {
+        return guest
+            .read_prefix(path, 64)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "absent".to_string());
+    }
+    let data = guest
+        .read_file(path, MODULE_LIMIT)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "absent".to_string())?;
+    let mut head = Vec::with_capacity(64);
+    let result = if path.ends_with(".xz") {
+        // lzma-rs writes into a sink; stop it once the header is in.
+        struct Head<'a>(&'a mut Vec<u8>);
+        impl std::io::Write for Head<'_> {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                let room = 64usize.saturating_sub(self.0.len());
+                self.0
+                    .extend_from_slice(buf.get(..room.min(buf.len())).unwrap_or_default());
+                if self.0.len() >= 64 {
+                    return Err(std::io::Error::other("header read"));
+                }
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let _ = lzma_rs::xz_decompress(&mut data.as_slice(), &mut Head(&mut head));
+        Ok(())
+    } else if path.ends_with(".zst") {
+        zstd::stream::read::Decoder::new(data.as_slice())
+            .and_then(|d| d.take(64).read_to_end(&mut head))
+            .map(|_| ())
+    } else if path.ends_with(".gz") {
+        flate2::read::GzDecoder::new(data.as_slice())
+            .take(64)
+            .read_to_end(&mut head)
+            .map(|_| ())
+    } else {
+        return Err("not a kernel module name".into());
+    };
+    result.map_err(|e| format!("module could not be decompressed: {e}"))?;
+    Ok(head)
+}
+
 /// Examine the default kernel and its initramfs.
 pub fn inspect(
     guest: &dyn GuestFiles,
@@ -152,9 +210,13 @@ pub fn inspect(
     let mut evidence = Vec::new();
     let installed = kernels.value.as_deref().unwrap_or_default();
     let entry = boot.value.as_ref().and_then(|b| b.default_entry());
+    // Through links: SUSE boots /boot/vmlinuz -> vmlinuz-<ver>.
     let wanted_version = entry
-        .and_then(|e| e.kernel_path.as_deref().or(e.kernel.as_deref()))
-        .and_then(version_of_image);
+        .and_then(|e| match &e.kernel_path {
+            Some(p) => guest.canonical(p).ok().flatten().or(Some(p.clone())),
+            None => e.kernel.clone(),
+        })
+        .and_then(|p| version_of_image(&p));
     let kernel = match &wanted_version {
         Some(v) => installed.iter().find(|k| k.version == *v),
         None => {
@@ -244,6 +306,41 @@ pub fn inspect(
         }
         facts.modules.push(state);
     }
+    // The kernel's architecture from the first module file that reads.
+    let mut samples: Vec<String> = facts
+        .modules
+        .iter()
+        .filter_map(|m| m.module_file.clone())
+        .collect();
+    if let Some(dir) = &kernel.modules_dir {
+        samples.extend(
+            dep_modules
+                .iter()
+                .take(8)
+                .map(|(_, rel)| format!("{dir}/{rel}")),
+        );
+    }
+    for path in samples.into_iter().take(8) {
+        if !guest.exists(&path) {
+            continue;
+        }
+        match module_elf_head(guest, &path).and_then(|head| super::arch::parse_elf(&head)) {
+            Ok((arch, bits, little_endian)) => {
+                evidence.push(Evidence::file(
+                    path.clone(),
+                    format!("kernel module ELF class {bits}-bit, {arch:?}"),
+                ));
+                facts.kernel_arch = Some(super::arch::ArchInfo {
+                    arch,
+                    bits,
+                    little_endian,
+                    binary: path,
+                });
+                break;
+            }
+            Err(why) => evidence.push(Evidence::file(path, format!("ELF header not read: {why}"))),
+        }
+    }
     if kernel.modules_builtin.is_none() && kernel.config.is_none() && kernel.modules_dir.is_none() {
         evidence.push(Evidence::file(format!("/lib/modules/{ver}"), "absent"));
     }
@@ -262,10 +359,10 @@ pub fn inspect(
         return Fact::found(facts, evidence);
     };
     facts.initrd_path = Some(initrd_path.clone());
-    let data = match guest.read_file(&initrd_path, INITRD_LIMIT) {
-        Ok(Some(d)) => d,
-        Ok(None) => {
-            facts.initrd_unknown = Some(format!("{initrd_path} is absent"));
+    match guest.metadata(&initrd_path) {
+        Ok(Some(m)) if m.kind == crate::files::FileKind::File => {}
+        Ok(_) => {
+            facts.initrd_unknown = Some(format!("{initrd_path} is absent or not a file"));
             return Fact::found(facts, evidence);
         }
         Err(e) => {
@@ -273,17 +370,24 @@ pub fn inspect(
             evidence.push(Evidence::file(initrd_path, format!("unreadable: {e}")));
             return Fact::found(facts, evidence);
         }
-    };
+    }
     let builtin_member = format!("lib/modules/{ver}/modules.builtin");
     let wanted = |n: &str| {
         n.starts_with("etc/cmdline.d/")
             || n.starts_with("conf/conf.d/")
+            || n.starts_with("etc/modprobe.d/")
+            || n == "etc/fstab"
+            || n == "etc/crypttab"
             || n == "conf/param.conf"
             || (n.starts_with("etc/udev/rules.d/") && n.contains("persistent") && n.contains("net"))
             || n.trim_start_matches("usr/") == builtin_member
     };
-    let listing = list(&data, Limits::default(), &wanted);
-    drop(data);
+    let read_at = |offset: u64, buf: &mut [u8]| {
+        guest
+            .read_at(&initrd_path, offset, buf)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    };
+    let listing = list_from(&read_at, Limits::default(), &wanted);
     evidence.push(Evidence::file(
         initrd_path.clone(),
         format!(
@@ -352,8 +456,13 @@ pub fn inspect(
         });
         state.in_initrd = found.map(|e| e.name.clone());
         state.builtin_in_initrd = initrd_builtin.contains(&state.name);
-        if let Some(name) = &state.in_initrd {
-            evidence.push(Evidence::archive(&initrd_path, name, "present"));
+        match &state.in_initrd {
+            Some(name) => evidence.push(Evidence::archive(&initrd_path, name, "present")),
+            None => evidence.push(Evidence::archive(
+                &initrd_path,
+                &format!("(usr/){prefix}**/{}.ko*", state.name),
+                "absent",
+            )),
         }
     }
 

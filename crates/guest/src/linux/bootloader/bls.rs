@@ -13,6 +13,10 @@ use super::BootEntry;
 /// Most BLS entry files read.
 pub const MAX_FILES: usize = 1024;
 
+/// Largest BLS entry file read (real ones are a few hundred bytes); with
+/// [`MAX_FILES`] this bounds what the entries hold.
+pub const FILE_LIMIT: u64 = 64 * 1024;
+
 /// Parse one entry file; `id` is the file name without `.conf`.
 pub fn parse_entry(text: &str, id: &str, path: &str) -> (BootEntry, Option<String>) {
     let mut e = BootEntry {

@@ -5,7 +5,9 @@
 //! GRUB 2 (`/boot/grub2/grub.cfg`, `/boot/grub/grub.cfg`, then
 //! `/boot/efi/EFI/<vendor>/grub.cfg`; a stub that only `configfile`s
 //! another file is passed over), with BLS entries when it calls `blscfg`
-//! (or when only `/boot/loader/entries` exists); GRUB legacy
+//! (or when only `/boot/loader/entries` exists); systemd-boot
+//! (`loader/loader.conf` and `loader/entries` on the ESP at `/boot/efi`,
+//! `/efi` or `/boot`, entry paths relative to the ESP); GRUB legacy
 //! (`/boot/grub/menu.lst`, `/boot/grub/grub.conf`); SYSLINUX/EXTLINUX (the
 //! file list IMS gives). The default comes from the last `set default=`
 //! (ignoring the one-shot `${next_entry}`), with `${saved_entry}` and other
@@ -174,7 +176,11 @@ struct Ctx<'g> {
 
 impl Ctx<'_> {
     fn read(&mut self, path: &str) -> Option<String> {
-        match read_text(self.guest, path, CONFIG_FILE_LIMIT) {
+        self.read_limited(path, CONFIG_FILE_LIMIT)
+    }
+
+    fn read_limited(&mut self, path: &str, limit: u64) -> Option<String> {
+        match read_text(self.guest, path, limit) {
             Ok(t) => t,
             Err(e) => {
                 self.evidence
@@ -210,6 +216,21 @@ impl Ctx<'_> {
             matches!(self.guest.metadata(c), Ok(Some(m)) if m.kind == crate::files::FileKind::File)
         })
     }
+}
+
+/// Expand variables in initrd paths; a variable that expands to nothing
+/// (`$tuned_initrd` without tuned) or is unknown is not a path.
+fn expand_paths(paths: &[String], env: &[(String, String)]) -> Vec<String> {
+    paths
+        .iter()
+        .flat_map(|p| {
+            bls::expand(p, env)
+                .split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter(|p| !p.starts_with('$'))
+        .collect()
 }
 
 fn resolve_paths(ctx: &Ctx<'_>, entries: &mut [BootEntry]) {
@@ -310,6 +331,9 @@ pub fn inspect(guest: &dyn GuestFiles) -> Fact<BootConfig> {
         result = Some(from_grub2(&mut ctx, path, cfg, &env));
         break;
     }
+    if result.is_none() {
+        result = systemd_boot(&mut ctx, &env);
+    }
     if result.is_none() && !ctx.dir("/boot/loader/entries").is_empty() {
         let cfg = grub2::Grub2Config {
             blscfg: true,
@@ -404,7 +428,23 @@ pub fn inspect(guest: &dyn GuestFiles) -> Fact<BootConfig> {
     boot.grub_cmdline_linux = defaults_file.0;
     boot.grub_cmdline_linux_default = defaults_file.1;
     boot.grub_default = defaults_file.2;
-    resolve_paths(&ctx, &mut boot.entries);
+    if boot.loader == LoaderKind::SystemdBoot {
+        // Entry paths are relative to the ESP that holds loader.conf.
+        let esp = boot
+            .config_path
+            .trim_end_matches("/loader/loader.conf")
+            .to_string();
+        for e in &mut boot.entries {
+            let at_esp = |p: &str| {
+                let full = format!("{esp}{p}");
+                ctx.guest.exists(&full).then_some(full)
+            };
+            e.kernel_path = e.kernel.as_deref().and_then(at_esp);
+            e.initrd_paths = e.initrd.iter().filter_map(|i| at_esp(i)).collect();
+        }
+    } else {
+        resolve_paths(&ctx, &mut boot.entries);
+    }
     if let Some(e) = boot.default_entry() {
         ctx.evidence.push(Evidence::file(
             e.source.clone(),
@@ -432,6 +472,98 @@ pub fn inspect(guest: &dyn GuestFiles) -> Fact<BootConfig> {
         ));
     }
     Fact::found(boot, ctx.evidence)
+}
+
+/// Match a systemd-boot `default` glob (`*` and `?`) against an entry id.
+fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    // Iterative matcher with one backtrack point: linear in practice.
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(c) if *c == '?' || Some(c) == t.get(ti) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..).unwrap_or_default().iter().all(|c| *c == '*')
+}
+
+/// systemd-boot: `loader/loader.conf` and `loader/entries/*.conf` on the
+/// ESP (mounted at `/boot/efi`, `/efi` or `/boot`).
+fn systemd_boot(ctx: &mut Ctx<'_>, env: &[(String, String)]) -> Option<BootConfig> {
+    for esp in ["/boot/efi", "/efi", "/boot"] {
+        let conf_path = format!("{esp}/loader/loader.conf");
+        let Some(conf) = ctx.read(&conf_path) else {
+            continue;
+        };
+        let default = conf.lines().find_map(|l| {
+            let l = l.trim();
+            l.strip_prefix("default")
+                .filter(|r| r.starts_with(char::is_whitespace))
+                .map(|r| r.trim().to_string())
+        });
+        ctx.evidence.push(Evidence::file(
+            conf_path.clone(),
+            format!("default {}", default.as_deref().unwrap_or("(unset)")),
+        ));
+        let dir = format!("{esp}/loader/entries");
+        let mut names = ctx.dir(&dir);
+        names.retain(|n| n.ends_with(".conf"));
+        names.sort();
+        names.truncate(bls::MAX_FILES);
+        let mut found = Vec::new();
+        for name in names {
+            let p = format!("{dir}/{name}");
+            if let Some(text) = ctx.read_limited(&p, bls::FILE_LIMIT) {
+                let (mut e, version) = bls::parse_entry(&text, name.trim_end_matches(".conf"), &p);
+                e.cmdline = e.cmdline.map(|c| bls::expand(&c, env));
+                e.initrd = expand_paths(&e.initrd, env);
+                found.push((e, version));
+            }
+        }
+        bls::sort_newest_first(&mut found);
+        let entries: Vec<BootEntry> = found.into_iter().map(|(e, _)| e).collect();
+        let (index, problem) = match default.as_deref() {
+            None | Some("@saved") | Some("@default") => {
+                (if entries.is_empty() { None } else { Some(0) }, None)
+            }
+            Some(pattern) => {
+                let pattern = pattern.trim_end_matches(".conf");
+                match entries
+                    .iter()
+                    .position(|e| e.id.as_deref().is_some_and(|id| glob_match(pattern, id)))
+                {
+                    Some(i) => (Some(i), None),
+                    None => (None, Some(format!("default {pattern:?} matches no entry"))),
+                }
+            }
+        };
+        return Some(config(
+            LoaderKind::SystemdBoot,
+            &conf_path,
+            entries,
+            default,
+            index,
+            problem,
+        ));
+    }
+    None
 }
 
 fn config(
@@ -500,10 +632,11 @@ fn from_grub2(
         }
         for name in names {
             let p = format!("/boot/loader/entries/{name}");
-            if let Some(text) = ctx.read(&p) {
+            if let Some(text) = ctx.read_limited(&p, bls::FILE_LIMIT) {
                 let id = name.trim_end_matches(".conf");
                 let (mut e, version) = bls::parse_entry(&text, id, &p);
                 e.cmdline = e.cmdline.map(|c| bls::expand(&c, env));
+                e.initrd = expand_paths(&e.initrd, env);
                 found.push((e, version));
             }
         }
@@ -540,6 +673,7 @@ fn from_grub2(
         let mut entries = cfg.entries.clone();
         for e in &mut entries {
             e.cmdline = e.cmdline.take().map(|c| bls::expand(&c, env));
+            e.initrd = expand_paths(&e.initrd, env);
         }
         let index = match grub2::resolve_default(&cfg, &spec, &entries) {
             DefaultChoice::Index(i) => Some(i),

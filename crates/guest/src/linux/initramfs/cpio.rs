@@ -29,6 +29,9 @@ pub struct Limits {
     /// Most bytes of cpio stream processed over the whole initramfs
     /// (decompressed); reaching it stops the listing.
     pub max_output: u64,
+    /// Most bytes of entry names kept over the whole listing (with the
+    /// entry count, this bounds the listing's memory).
+    pub max_name_bytes: usize,
     /// Largest file kept when asked for.
     pub max_file_len: usize,
     /// Most bytes kept over all files asked for.
@@ -41,6 +44,7 @@ impl Default for Limits {
             max_entries: 500_000,
             max_name_len: 4096,
             max_output: 1 << 30,
+            max_name_bytes: 64 << 20,
             max_file_len: 256 * 1024,
             max_files_total: 8 << 20,
         }
@@ -73,6 +77,7 @@ pub struct CpioSink<'a> {
     current: Option<String>,
     kept: Vec<u8>,
     kept_total: usize,
+    name_bytes: usize,
     /// Entries listed so far.
     pub entries: Vec<InitrdEntry>,
     /// Files kept on request.
@@ -137,6 +142,7 @@ impl<'a> CpioSink<'a> {
             current: None,
             kept: Vec::new(),
             kept_total: 0,
+            name_bytes: 0,
             entries: Vec::new(),
             files: BTreeMap::new(),
             total: 0,
@@ -224,6 +230,13 @@ impl<'a> CpioSink<'a> {
             )));
         }
         let name = normalise_name(&name);
+        self.name_bytes = self.name_bytes.saturating_add(name.len());
+        if self.name_bytes > self.limits.max_name_bytes {
+            return Err(self.fail(format!(
+                "more than {} bytes of entry names: listing stopped",
+                self.limits.max_name_bytes
+            )));
+        }
         let is_file = mode & 0o170000 == 0o100000;
         let keep = is_file
             && data_len <= self.limits.max_file_len as u64

@@ -11,7 +11,9 @@
 //! by [`Limits`] (entries, name length, total decompressed bytes). What
 //! cannot be read (lzop, squashfs, an ext2 ramdisk, a PE image, damage, a
 //! limit reached) ends the listing with a reason in
-//! [`InitrdListing::incomplete`]; entries before it are kept.
+//! [`InitrdListing::incomplete`]; entries before it are kept. As in the
+//! kernel, a compressed member must hold whole archives: one that ends
+//! inside an entry is reported, not joined with the next member.
 //!
 //! Decompressors, all pure Rust or already in the workspace, Apache-2.0/MIT
 //! compatible:
@@ -26,8 +28,13 @@
 //! - lz4: `lz4_flex` (safe decoding) for frames and for the blocks of the
 //!   kernel's legacy format, whose framing is read in `lz4_legacy`.
 //!
-//! Every decompressor reads through a `BufRead` over the member's bytes and
-//! consumes only its own stream, which gives the next member's offset.
+//! The file is read through positioned reads ([`list_from`]; [`list`] for
+//! bytes already in memory) into a 1 MiB buffer, never whole. Every
+//! decompressor reads through that buffer as a `BufRead` and consumes only
+//! its own stream, which gives the next member's offset. lzma-rs reports
+//! bytes after an xz footer or an LZMA end marker as an error although it
+//! has consumed exactly its stream by then; that one error is taken as the
+//! end of the member, so a member may follow any compression.
 use std::collections::BTreeMap;
 
 /// Compression of one initramfs member.
@@ -123,7 +130,7 @@ fn identify(data: &[u8]) -> Option<Compression> {
 }
 
 /// Name a member that is not read, for the "incomplete" reason.
-fn describe_unknown(data: &[u8]) -> String {
+fn describe_unknown(data: &[u8], ext2: bool) -> String {
     if data.starts_with(b"070707") {
         "an odc (070707) cpio archive, which the kernel does not unpack".into()
     } else if data.starts_with(&[0xC7, 0x71]) || data.starts_with(&[0x71, 0xC7]) {
@@ -134,7 +141,7 @@ fn describe_unknown(data: &[u8]) -> String {
         "a squashfs image, not a cpio initramfs".into()
     } else if data.starts_with(b"MZ") {
         "a PE image (a unified kernel image?), not a cpio initramfs".into()
-    } else if data.len() > 1081 && data.get(1080..1082) == Some(&[0x53, 0xEF]) {
+    } else if ext2 {
         "an ext2 ramdisk image, not a cpio initramfs".into()
     } else {
         let head: Vec<String> = data.iter().take(8).map(|b| format!("{b:02x}")).collect();
@@ -142,74 +149,141 @@ fn describe_unknown(data: &[u8]) -> String {
     }
 }
 
-/// A reader over a slice that counts the bytes its users consume.
-struct Counting<'d> {
-    data: &'d [u8],
-    pos: usize,
+/// Positioned reads of the initramfs file: fill the buffer from the
+/// offset, return the count (0 at the end).
+pub type ReadAt<'a> = &'a dyn Fn(u64, &mut [u8]) -> io::Result<usize>;
+
+/// Bytes read from the file per refill.
+const CHUNK: usize = 1 << 20;
+
+/// Bytes `fill_buf` offers whenever the file has them, so magics and the
+/// lz4 legacy block sizes can be looked at without consuming.
+const MIN_PEEK: usize = 16;
+
+/// A buffered reader over positioned reads that knows its offset; the
+/// decompressors consume exactly their own stream through it.
+struct Stream<'a> {
+    read_at: ReadAt<'a>,
+    buf: Vec<u8>,
+    /// File offset of `buf[0]`.
+    base: u64,
+    start: usize,
+    end: usize,
+    eof: bool,
 }
 
-impl Read for Counting<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let rest = self.data.get(self.pos..).unwrap_or_default();
-        let n = rest.len().min(buf.len());
-        buf.get_mut(..n)
+impl<'a> Stream<'a> {
+    fn new(read_at: ReadAt<'a>) -> Stream<'a> {
+        Stream {
+            read_at,
+            buf: vec![0; CHUNK],
+            base: 0,
+            start: 0,
+            end: 0,
+            eof: false,
+        }
+    }
+
+    fn position(&self) -> u64 {
+        self.base + self.start as u64
+    }
+}
+
+impl Read for Stream<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(out.len());
+        out.get_mut(..n)
             .unwrap_or_default()
-            .copy_from_slice(rest.get(..n).unwrap_or_default());
-        self.pos += n;
+            .copy_from_slice(avail.get(..n).unwrap_or_default());
+        self.consume(n);
         Ok(n)
     }
 }
 
-impl BufRead for Counting<'_> {
+impl BufRead for Stream<'_> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        Ok(self.data.get(self.pos..).unwrap_or_default())
+        if self.end - self.start < MIN_PEEK && !self.eof {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.base += self.start as u64;
+            self.end -= self.start;
+            self.start = 0;
+            while self.end < MIN_PEEK {
+                let at = self.base + self.end as u64;
+                let n = (self.read_at)(at, self.buf.get_mut(self.end..).unwrap_or_default())?;
+                if n == 0 {
+                    self.eof = true;
+                    break;
+                }
+                self.end = (self.end + n).min(self.buf.len());
+            }
+        }
+        Ok(self.buf.get(self.start..self.end).unwrap_or_default())
     }
+
     fn consume(&mut self, amt: usize) {
-        self.pos = (self.pos + amt).min(self.data.len());
+        self.start = (self.start + amt).min(self.end);
     }
 }
 
 /// Decompress one member into the sink; returns the compressed bytes used.
-fn decompress(kind: Compression, data: &[u8], sink: &mut CpioSink<'_>) -> io::Result<usize> {
-    let mut input = Counting { data, pos: 0 };
+fn decompress(
+    kind: Compression,
+    input: &mut Stream<'_>,
+    sink: &mut CpioSink<'_>,
+) -> io::Result<()> {
+    let input = &mut *input;
     match kind {
         // Uncompressed archives are written by the caller, not here.
-        Compression::None => return Ok(0),
+        Compression::None => return Ok(()),
         Compression::Gzip => {
-            let mut d = flate2::bufread::GzDecoder::new(&mut input);
+            let mut d = flate2::bufread::GzDecoder::new(&mut *input);
             io::copy(&mut d, sink)?;
         }
         Compression::Zstd => {
-            let mut d = zstd::stream::read::Decoder::with_buffer(&mut input)?.single_frame();
+            let mut d = zstd::stream::read::Decoder::with_buffer(&mut *input)?.single_frame();
             // A window limit keeps a hostile frame from asking for gigabytes.
             d.window_log_max(27)?;
             io::copy(&mut d, sink)?;
         }
         Compression::Xz => {
-            lzma_rs::xz_decompress(&mut input, sink).map_err(lzma_error)?;
+            match lzma_rs::xz_decompress(input, sink) {
+                Ok(()) => {}
+                // lzma-rs refuses bytes after the stream footer, but has
+                // consumed exactly the stream when it says so: the bytes
+                // are the next member (or padding), read by the caller.
+                Err(lzma_rs::error::Error::XzError(m))
+                    if m == "Unexpected data after last XZ block" => {}
+                Err(e) => return Err(lzma_error(e)),
+            }
         }
         Compression::Lzma => {
             let options = lzma_rs::decompress::Options {
                 memlimit: Some(64 << 20),
                 ..Default::default()
             };
-            lzma_rs::lzma_decompress_with_options(&mut input, sink, &options)
-                .map_err(lzma_error)?;
+            match lzma_rs::lzma_decompress_with_options(input, sink, &options) {
+                Ok(()) => {}
+                // As for xz: the end marker was reached with the stream
+                // consumed exactly; what follows is the next member.
+                Err(lzma_rs::error::Error::LzmaError(m))
+                    if m == "Found end-of-stream marker but more bytes are available" => {}
+                Err(e) => return Err(lzma_error(e)),
+            }
         }
         Compression::Bzip2 => {
-            let mut d = bzip2::bufread::BzDecoder::new(&mut input);
+            let mut d = bzip2::bufread::BzDecoder::new(&mut *input);
             io::copy(&mut d, sink)?;
         }
         Compression::Lz4Frame => {
-            let mut d = lz4_flex::frame::FrameDecoder::new(&mut input);
+            let mut d = lz4_flex::frame::FrameDecoder::new(&mut *input);
             io::copy(&mut d, sink)?;
         }
         Compression::Lz4Legacy => {
-            lz4_legacy::decompress(&mut input, sink)?;
+            lz4_legacy::decompress(input, sink)?;
         }
     }
-    sink.flush()?;
-    Ok(input.pos)
+    sink.flush()
 }
 
 fn lzma_error(e: lzma_rs::error::Error) -> io::Error {
@@ -219,68 +293,129 @@ fn lzma_error(e: lzma_rs::error::Error) -> io::Error {
     }
 }
 
-/// List an initramfs held in `data`, keeping the small files for which
-/// `wanted` returns true (called with normalised names).
+/// List an initramfs held in `data` (see [`list_from`]).
+pub fn list(data: &[u8], limits: Limits, wanted: &dyn Fn(&str) -> bool) -> InitrdListing {
+    let read_at = |offset: u64, buf: &mut [u8]| -> io::Result<usize> {
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        let rest = data.get(start..).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        buf.get_mut(..n)
+            .unwrap_or_default()
+            .copy_from_slice(rest.get(..n).unwrap_or_default());
+        Ok(n)
+    };
+    list_from(&read_at, limits, wanted)
+}
+
+/// List an initramfs read through `read_at`, keeping the small files for
+/// which `wanted` returns true (called with normalised names).
 ///
 /// Never fails: what could not be read is said in
 /// [`InitrdListing::incomplete`], and everything listed before it is kept.
-pub fn list(data: &[u8], limits: Limits, wanted: &dyn Fn(&str) -> bool) -> InitrdListing {
+pub fn list_from(
+    read_at: ReadAt<'_>,
+    limits: Limits,
+    wanted: &dyn Fn(&str) -> bool,
+) -> InitrdListing {
     let mut sink = CpioSink::new(limits, wanted);
     let mut listing = InitrdListing::default();
-    let mut off = 0usize;
+    let mut stream = Stream::new(read_at);
     let mut members = 0usize;
     loop {
-        let rest = data.get(off..).unwrap_or_default();
-        let zeros = rest.iter().take_while(|b| **b == 0).count();
-        off += zeros;
-        let rest = data.get(off..).unwrap_or_default();
-        if rest.is_empty() {
+        // NUL padding between members.
+        let head = loop {
+            let buf = match stream.fill_buf() {
+                Ok(b) => b,
+                Err(e) => {
+                    listing.incomplete =
+                        Some(format!("read error at offset {}: {e}", stream.position()));
+                    break None;
+                }
+            };
+            let zeros = buf.iter().take_while(|b| **b == 0).count();
+            if zeros == 0 || buf.is_empty() {
+                break Some(
+                    buf.get(..MIN_PEEK.min(buf.len()))
+                        .unwrap_or_default()
+                        .to_vec(),
+                );
+            }
+            stream.consume(zeros);
+        };
+        let Some(head) = head else {
+            break;
+        };
+        if head.is_empty() {
             break;
         }
+        let off = stream.position();
         members += 1;
         if members > 1024 {
             listing.incomplete = Some("more than 1024 archive members".into());
             break;
         }
-        let Some(kind) = identify(rest) else {
-            listing.incomplete = Some(format!("at offset {off}: {}", describe_unknown(rest)));
+        let Some(kind) = identify(&head) else {
+            let mut ext2 = [0u8; 2];
+            let is_ext2 = matches!(read_at(off + 1080, &mut ext2), Ok(2)) && ext2 == [0x53, 0xEF];
+            listing.incomplete = Some(format!(
+                "at offset {off}: {}",
+                describe_unknown(&head, is_ext2)
+            ));
             break;
         };
         let before = sink.entries.len();
         sink.reset_position();
-        let used = if kind == Compression::None {
+        let result = if kind == Compression::None {
             sink.stop_at_trailer = true;
-            let start = sink.total;
-            let result = sink.write(rest);
-            sink.stop_at_trailer = false;
-            match (result, sink.archive_end) {
-                (Ok(_), Some(end)) => Ok((end - start) as usize),
-                (Ok(_), None) => Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "cpio archive ends without its TRAILER!!! entry",
-                )),
-                (Err(e), _) => Err(e),
+            let mut result = Ok(());
+            loop {
+                let buf = match stream.fill_buf() {
+                    Ok(b) => b,
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                };
+                if buf.is_empty() {
+                    result = Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "cpio archive ends without its TRAILER!!! entry",
+                    ));
+                    break;
+                }
+                match sink.write(buf) {
+                    Ok(n) => stream.consume(n),
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+                if sink.archive_end.is_some() {
+                    break;
+                }
             }
+            sink.stop_at_trailer = false;
+            result
         } else {
-            decompress(kind, rest, &mut sink).and_then(|used| {
+            decompress(kind, &mut stream, &mut sink).and_then(|()| {
                 if sink.mid_entry() {
                     Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
                         "decompressed cpio stream ends in the middle of an entry",
                     ))
                 } else {
-                    Ok(used)
+                    Ok(())
                 }
             })
         };
         listing.members.push(InitrdMember {
-            offset: off as u64,
+            offset: off,
             compression: kind,
             entries: sink.entries.len() - before,
         });
-        match used {
-            Ok(used) if used > 0 => off += used,
-            Ok(_) => {
+        match result {
+            Ok(()) if stream.position() > off => {}
+            Ok(()) => {
                 listing.incomplete = Some(format!("at offset {off}: member made no progress"));
                 break;
             }

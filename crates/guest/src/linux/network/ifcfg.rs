@@ -65,7 +65,7 @@ pub fn profile(file: &str, suffix: &str, text: &str, stack: Stack) -> NetProfile
             let v = get("ONBOOT");
             detail.push_str(&format!(" ONBOOT={}", v.as_deref().unwrap_or("(unset)")));
             // initscripts treat an unset ONBOOT as yes.
-            v.map_or(true, |v| v.eq_ignore_ascii_case("yes"))
+            !matches!(v.as_deref(), Some(x) if !x.eq_ignore_ascii_case("yes"))
         }
         _ => {
             let v = get("STARTMODE").unwrap_or_else(|| "manual".to_string());
@@ -73,6 +73,9 @@ pub fn profile(file: &str, suffix: &str, text: &str, stack: Stack) -> NetProfile
             matches!(v.as_str(), "auto" | "hotplug" | "onboot" | "nfsroot")
         }
     };
+    if let Some(v) = get("PERSISTENT_DHCLIENT") {
+        detail.push_str(&format!(" PERSISTENT_DHCLIENT={v}"));
+    }
     let dhcp4 = matches!(
         bootproto.as_str(),
         "dhcp" | "dhcp4" | "dhcp+autoip" | "bootp"

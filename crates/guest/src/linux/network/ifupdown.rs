@@ -8,6 +8,8 @@
 //! brought up at boot; `iface <if> inet dhcp|static|manual`; `address`,
 //! `hwaddress` inside an `iface` stanza.
 
+use std::collections::HashSet;
+
 use super::{Matcher, NetProfile, NetworkFacts, Stack};
 use crate::linux::services::{join, list_dir};
 use crate::{Evidence, GuestFiles};
@@ -16,6 +18,8 @@ use crate::{Evidence, GuestFiles};
 pub const MAX_INCLUDE_DEPTH: usize = 8;
 /// Most files read through includes.
 pub const MAX_FILES: usize = 256;
+/// Most `iface` stanzas kept.
+pub const MAX_IFACES: usize = 4096;
 
 /// One `iface` stanza as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,11 +45,12 @@ pub fn read(g: &dyn GuestFiles, facts: &mut NetworkFacts) {
     let mut st = State::default();
     read_file(g, "/etc/network/interfaces", 0, &mut st);
     facts.unreadable.append(&mut st.unreadable);
+    let auto: HashSet<&str> = st.auto.iter().map(String::as_str).collect();
     for i in st.ifaces {
         if i.method == "loopback" || i.name == "lo" {
             continue;
         }
-        let at_boot = st.auto.contains(&i.name);
+        let at_boot = auto.contains(i.name.as_str());
         let mut matchers = vec![Matcher::Name(i.name.clone())];
         if let Some(mac) = &i.hwaddress {
             matchers.push(Matcher::Mac(mac.clone()));
@@ -97,7 +102,7 @@ fn read_file(g: &dyn GuestFiles, path: &str, depth: usize, st: &mut State) {
                 st.auto.extend(names.iter().map(|n| n.to_string()));
                 current = None;
             }
-            ["iface", name, "inet", method, ..] => {
+            ["iface", name, "inet", method, ..] if st.ifaces.len() < MAX_IFACES => {
                 st.ifaces.push(Iface {
                     file: path.to_string(),
                     line: idx + 1,

@@ -5,7 +5,8 @@
 //! (later files override). Only ethernet profiles are kept
 //! (`type=ethernet` / `802-3-ethernet`); `[ipv4] method=auto` is DHCP,
 //! `manual` is static, a missing `[ipv4]` section means `auto`;
-//! `autoconnect` defaults to true.
+//! `autoconnect` defaults to true. A keyfile readable by others is noted:
+//! NetworkManager ignores keyfiles that are not mode 0600.
 
 use super::syntax::{ini, ini_value};
 use super::{config_files, Matcher, NetProfile, NetworkFacts, Stack};
@@ -20,7 +21,19 @@ pub fn read(g: &dyn GuestFiles, facts: &mut NetworkFacts) {
     ];
     for file in config_files(g, &dirs, "") {
         if let Some(text) = super::read_noted(g, &file, &mut facts.unreadable) {
-            if let Some(p) = profile(&file, &text) {
+            if let Some(mut p) = profile(&file, &text) {
+                // NetworkManager skips keyfiles that others can read.
+                if let Ok(Some(meta)) = g.metadata(&file) {
+                    if meta.mode & 0o077 != 0 {
+                        p.evidence.push(Evidence::file(
+                            &file,
+                            format!(
+                                "mode {:04o}: NetworkManager ignores keyfiles not 0600",
+                                meta.mode
+                            ),
+                        ));
+                    }
+                }
                 facts.profiles.push(p);
             }
         }

@@ -28,8 +28,10 @@ pub mod syntax;
 pub mod udev;
 pub mod yaml;
 
+use std::collections::HashSet;
+
 use super::services::{
-    is_empty_file, link_target, list_dir, read_config, read_config_checked, unit_state, UnitState,
+    is_empty_file, link_target, list_dir, read_config, read_config_checked, ServiceIndex, UnitState,
 };
 use crate::text::{last_value, shell_assignments};
 use crate::{Evidence, GuestFiles};
@@ -95,6 +97,38 @@ impl NetProfile {
     pub fn mac_bound(&self) -> bool {
         self.matchers.iter().any(|m| matches!(m, Matcher::Mac(_)))
     }
+    /// Whether the profile applies to the NIC an ECS instance gets: a
+    /// virtio-net NIC with a new MAC address, named `name` when the name
+    /// is known ([`IfNaming::first_nic`]). `None` when it depends on a
+    /// name that is not known. A MAC matcher never matches (the MAC
+    /// changes); a driver matcher matches `virtio_net`/`virtio-net`.
+    pub fn matches_ecs_nic(&self, name: Option<&str>) -> Option<bool> {
+        let mut unknown = false;
+        for m in &self.matchers {
+            let hit = match m {
+                Matcher::Any => Some(true),
+                Matcher::Mac(_) => Some(false),
+                Matcher::Driver(d) => Some(d.replace('-', "_") == "virtio_net"),
+                Matcher::Name(n) => name.map(|x| x == n),
+                Matcher::Pattern(p) => name.map(|x| ifupdown::glob_match(p, x)).or_else(|| {
+                    // An unknown name is a predictable one (`ens3`,
+                    // `enp0s3`): `*`, `e*` and `en*` match all of them.
+                    ["*", "e*", "en*"].contains(&p.as_str()).then_some(true)
+                }),
+            };
+            match hit {
+                Some(false) => return Some(false),
+                None => unknown = true,
+                Some(true) => {}
+            }
+        }
+        if unknown {
+            None
+        } else {
+            Some(true)
+        }
+    }
+
     /// The exact interface name it is bound to, if any.
     pub fn interface_name(&self) -> Option<&str> {
         self.matchers.iter().find_map(|m| match m {
@@ -215,6 +249,9 @@ pub struct NetworkFacts {
     /// SUSE `/etc/sysconfig/network/dhcp` settings IMS asks to be `no`:
     /// (`DHCLIENT_SET_HOSTNAME`, `DHCLIENT_USE_LAST_LEASE`) values found.
     pub suse_dhcp: Vec<(String, String, Evidence)>,
+    /// `/etc/resolv.conf`: a link (managed by a resolver service) or a
+    /// static file and its `nameserver` lines.
+    pub resolv_conf: Option<Evidence>,
     /// Files that could not be parsed.
     pub unreadable: Vec<Unreadable>,
 }
@@ -231,6 +268,61 @@ impl NetworkFacts {
             enabled.contains(&p.stack)
                 || (p.stack == Stack::RhIfcfg && enabled.contains(&Stack::NetworkManager))
         })
+    }
+}
+
+/// Whether the first ECS NIC gets an address by DHCPv4, and from what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FirstNicDhcp {
+    /// A profile of an enabled stack, brought up at boot with DHCPv4,
+    /// applies to the NIC (its file and id).
+    Profile(String, String),
+    /// NetworkManager is enabled, no profile applies, and it creates its
+    /// automatic DHCP "Wired connection" (`no-auto-default` does not stop
+    /// it).
+    NetworkManagerDefault,
+    /// Profiles apply, none with DHCPv4 at boot.
+    NotDhcp,
+    /// Whether a profile applies depends on the predictable name, which
+    /// the image does not tell.
+    DependsOnName,
+    /// No profile of an enabled stack applies to the NIC.
+    NoProfile,
+}
+
+impl NetworkFacts {
+    /// Whether the first ECS NIC (named [`IfNaming::first_nic`], new MAC,
+    /// virtio-net) gets an address by DHCPv4.
+    pub fn first_nic_dhcp(&self) -> FirstNicDhcp {
+        let name = self.naming.first_nic.as_deref();
+        let mut applies = false;
+        let mut unknown = false;
+        for p in self.active_profiles().filter(|p| p.at_boot) {
+            match p.matches_ecs_nic(name) {
+                Some(true) if p.dhcp4 => {
+                    return FirstNicDhcp::Profile(p.file.clone(), p.id.clone())
+                }
+                Some(true) => applies = true,
+                Some(false) => {}
+                None => unknown = true,
+            }
+        }
+        if unknown {
+            return FirstNicDhcp::DependsOnName;
+        }
+        if applies {
+            return FirstNicDhcp::NotDhcp;
+        }
+        let nm = self.enabled_stacks().any(|s| s == Stack::NetworkManager);
+        let blocked = self
+            .nm_no_auto_default
+            .as_ref()
+            .is_some_and(|(v, _)| v.split(',').any(|x| x.trim() == "*"));
+        if nm && !blocked {
+            FirstNicDhcp::NetworkManagerDefault
+        } else {
+            FirstNicDhcp::NoProfile
+        }
     }
 }
 
@@ -255,6 +347,7 @@ pub fn network_facts(g: &dyn GuestFiles, cmdline: Option<&str>) -> NetworkFacts 
             ));
         }
     }
+    facts.resolv_conf = resolv_conf(g);
     let suse_dhcp = "/etc/sysconfig/network/dhcp";
     if let Some(text) = read_config(g, suse_dhcp) {
         let vars = shell_assignments(&text);
@@ -271,9 +364,28 @@ pub fn network_facts(g: &dyn GuestFiles, cmdline: Option<&str>) -> NetworkFacts 
     facts
 }
 
+/// How `/etc/resolv.conf` is kept.
+fn resolv_conf(g: &dyn GuestFiles) -> Option<Evidence> {
+    let path = "/etc/resolv.conf";
+    if let Some(t) = link_target(g, path) {
+        return Some(Evidence::file(path, format!("-> {t}")));
+    }
+    let text = read_config(g, path)?;
+    let servers: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("nameserver"))
+        .map(str::trim)
+        .collect();
+    Some(Evidence::file(
+        path,
+        format!("static file; nameserver {}", servers.join(", ")),
+    ))
+}
+
 /// Whether each stack is configured and enabled.
 fn stacks(g: &dyn GuestFiles, facts: &NetworkFacts) -> Vec<StackState> {
     let has = |s: Stack| facts.profiles.iter().any(|p| p.stack == s);
+    let index = ServiceIndex::scan(g);
     let mut out = Vec::new();
     let services: [(Stack, &str, Option<&str>); 5] = [
         (Stack::Ifupdown, "networking.service", Some("networking")),
@@ -287,7 +399,7 @@ fn stacks(g: &dyn GuestFiles, facts: &NetworkFacts) -> Vec<StackState> {
         (Stack::Wicked, "wicked.service", None),
     ];
     for (stack, unit, sysv) in services {
-        let st = unit_state(g, unit, sysv);
+        let st = index.unit_state(g, unit, sysv);
         if !st.installed() && !has(stack) && !st.enabled() {
             continue;
         }
@@ -398,14 +510,13 @@ pub(crate) fn read_noted(
 /// hiding the same name in later ones (systemd and netplan precedence),
 /// bounded by the folder listing limit.
 pub(crate) fn config_files(g: &dyn GuestFiles, dirs: &[&str], suffix: &str) -> Vec<String> {
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
     for dir in dirs {
         for name in list_dir(g, dir) {
-            if !name.ends_with(suffix) || seen.contains(&name) {
+            if !name.ends_with(suffix) || !seen.insert(name.clone()) {
                 continue;
             }
-            seen.push(name.clone());
             out.push(super::services::join(dir, &name));
         }
     }
@@ -429,5 +540,43 @@ mod tests {
         assert_eq!(classify_name("em1"), NameClass::ForeignHardware);
         assert_eq!(classify_name("bond0"), NameClass::Other);
         assert_eq!(classify_name("p1p1"), NameClass::ForeignHardware);
+    }
+
+    fn profile(matchers: Vec<Matcher>) -> NetProfile {
+        NetProfile {
+            stack: Stack::Networkd,
+            file: String::new(),
+            id: String::new(),
+            matchers,
+            set_name: None,
+            dhcp4: true,
+            static_v4: false,
+            at_boot: true,
+            evidence: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn profiles_against_the_ecs_nic() {
+        let eth0 = profile(vec![Matcher::Name("eth0".into())]);
+        assert_eq!(eth0.matches_ecs_nic(Some("eth0")), Some(true));
+        assert_eq!(eth0.matches_ecs_nic(Some("ens3")), Some(false));
+        assert_eq!(eth0.matches_ecs_nic(None), None);
+        let en = profile(vec![Matcher::Pattern("en*".into())]);
+        assert_eq!(en.matches_ecs_nic(None), Some(true));
+        assert_eq!(en.matches_ecs_nic(Some("eth0")), Some(false));
+        let mac = profile(vec![
+            Matcher::Name("eth0".into()),
+            Matcher::Mac("00:0c:29:ab:cd:ef".into()),
+        ]);
+        assert_eq!(mac.matches_ecs_nic(Some("eth0")), Some(false));
+        assert_eq!(
+            profile(vec![Matcher::Driver("virtio-net".into())]).matches_ecs_nic(None),
+            Some(true)
+        );
+        assert_eq!(
+            profile(vec![Matcher::Any]).matches_ecs_nic(None),
+            Some(true)
+        );
     }
 }

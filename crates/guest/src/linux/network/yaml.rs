@@ -324,11 +324,15 @@ impl Parser {
         }
         if text.starts_with('[') || text.starts_with('{') {
             let mut joined = text.to_string();
-            // A flow collection may continue on the following lines.
-            while !balanced(&joined) {
+            let mut scan = Brackets::default();
+            scan.feed(text);
+            // A flow collection may continue on the following lines; each
+            // line is scanned once.
+            while scan.depth > 0 {
                 let Some(n) = self.peek() else {
                     return Err(self.err("unclosed flow collection"));
                 };
+                scan.feed(&n.text);
                 joined.push(' ');
                 joined.push_str(&n.text);
                 self.pos += 1;
@@ -343,20 +347,25 @@ impl Parser {
     }
 }
 
-/// Brackets outside quotes are closed.
-fn balanced(text: &str) -> bool {
-    let mut depth: i64 = 0;
-    let mut quote: Option<char> = None;
-    for c in text.chars() {
-        match (quote, c) {
-            (None, '\'' | '"') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, '[' | '{') => depth += 1,
-            (None, ']' | '}') => depth -= 1,
-            _ => {}
+/// Bracket depth outside quotes, fed line by line.
+#[derive(Default)]
+struct Brackets {
+    depth: i64,
+    quote: Option<char>,
+}
+
+impl Brackets {
+    fn feed(&mut self, text: &str) {
+        for c in text.chars() {
+            match (self.quote, c) {
+                (None, '\'' | '"') => self.quote = Some(c),
+                (Some(q), c) if c == q => self.quote = None,
+                (None, '[' | '{') => self.depth += 1,
+                (None, ']' | '}') => self.depth -= 1,
+                _ => {}
+            }
         }
     }
-    depth <= 0
 }
 
 /// Flow-style (`[…]`, `{…}`) parser over characters.
@@ -503,6 +512,14 @@ mod tests {
         assert!(parse(&block).unwrap_err().reason.contains("nesting"));
         let seq: String = (0..500).map(|i| format!("{}-\n", " ".repeat(i))).collect();
         assert!(parse(&seq).is_err());
+    }
+
+    #[test]
+    fn many_unclosed_lines_are_linear() {
+        let text = format!("a:\n{}", "  [\n".repeat(50_000));
+        let start = std::time::Instant::now();
+        assert!(parse(&text).is_err());
+        assert!(start.elapsed().as_secs() < 5);
     }
 
     #[test]

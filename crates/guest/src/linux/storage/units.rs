@@ -6,7 +6,7 @@
 
 use super::fstab::{entry, FstabEntry};
 use crate::linux::network::syntax::{ini, ini_value};
-use crate::linux::services::{join, list_dir, read_config, unit_state};
+use crate::linux::services::{join, list_dir, read_config, ServiceIndex};
 use crate::{GuestFiles, VolumeInfo};
 
 /// Most units read.
@@ -16,12 +16,13 @@ pub const MAX_UNITS: usize = 256;
 pub fn mount_units(g: &dyn GuestFiles, volumes: &[VolumeInfo]) -> Vec<FstabEntry> {
     let dir = "/etc/systemd/system";
     let mut out = Vec::new();
+    let services = ServiceIndex::scan(g);
     let names = list_dir(g, dir)
         .into_iter()
         .filter(|n| n.ends_with(".mount") || n.ends_with(".swap"))
         .take(MAX_UNITS);
     for name in names {
-        let state = unit_state(g, &name, None);
+        let state = services.unit_state(g, &name, None);
         if !state.enabled() {
             continue;
         }

@@ -11,22 +11,17 @@
 //! `cloud-config`, `cloud-final`, `cloud-init.target`), SysV and Upstart
 //! jobs; disable markers (`/etc/cloud/cloud-init.disabled`,
 //! `cloud-init=disabled` on the kernel command line, `policy: disabled` in
-//! `/etc/cloud/ds-identify.cfg`); the configuration `/etc/cloud/cloud.cfg`
-//! then `/etc/cloud/cloud.cfg.d/*.cfg` in name order, merged as cloud-init
-//! merges them (mappings merge, lists and scalars are replaced by the
-//! later file). A `datasource_list` written as a block list is noted
-//! separately: ds-identify reads only one-line flow lists.
-//!
-//! YAML goes through the bounded subset reader in
-//! [`crate::linux::network::yaml`]; a file it cannot read is listed in
-//! `unreadable` and left out of the merge.
+//! `/etc/cloud/ds-identify.cfg`); the growpart program and the stale
+//! `/var/lib/cloud/instance`. The configuration files and their merge are
+//! in [`config`].
 
-use super::network::yaml::{self, Yaml};
+pub mod config;
+
+pub use config::{Setting, REPORTED_SETTINGS};
+
+use super::network::Unreadable;
 use super::packages::InstalledPackages;
-use super::services::{
-    exists, join, list_dir, read_config, read_config_checked, sysv_start_links, unit_state,
-    UnitState,
-};
+use super::services::{exists, list_dir, read_config, sysv_start_links, ServiceIndex, UnitState};
 use crate::{Evidence, GuestFiles};
 
 /// The units of the four stages and the target, current names first.
@@ -55,32 +50,6 @@ pub const GROWPART_PROGRAMS: [&str; 3] = [
     "/usr/local/bin/growpart",
 ];
 
-/// A configuration value and the file it was last set in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Setting {
-    /// Dotted key, e.g. `system_info.default_user.lock_passwd`.
-    pub key: String,
-    /// Value as text (lists joined with `, `).
-    pub value: String,
-    /// The file that set it.
-    pub evidence: Evidence,
-}
-
-/// Settings reported when present (LX-CLOUDINIT-CONFIG).
-pub const REPORTED_SETTINGS: [&str; 11] = [
-    "network.config",
-    "datasource.OpenStack.apply_network_config",
-    "datasource.OpenStack.metadata_urls",
-    "manage_etc_hosts",
-    "disable_root",
-    "ssh_pwauth",
-    "ssh_deletekeys",
-    "system_info.default_user.lock_passwd",
-    "system_info.default_user.name",
-    "system_info.distro",
-    "growpart.mode",
-];
-
 /// Cloud-init facts of a Linux guest.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CloudInitFacts {
@@ -92,13 +61,17 @@ pub struct CloudInitFacts {
     pub units: Vec<UnitState>,
     /// SysV start links and Upstart jobs.
     pub legacy_jobs: Vec<Evidence>,
+    /// The systemd generator that enables `cloud-init.target` at boot
+    /// unless a disable marker is present (cloud-init ≥ 0.7.9).
+    pub generator: Option<Evidence>,
     /// What disables it (marker file, kernel argument, ds-identify policy).
     pub disabled_by: Vec<Evidence>,
     /// `/etc/cloud/ds-identify.cfg` `policy:` value.
     pub ds_identify_policy: Option<(String, Evidence)>,
     /// Effective `datasource_list` and the file that set it.
     pub datasource_list: Option<(Vec<String>, Evidence)>,
-    /// Files that write `datasource_list` as a block (multi-line) list.
+    /// Files that spread `datasource_list` over several lines (a block
+    /// list, or a flow list not closed on its line).
     pub datasource_list_multiline: Vec<Evidence>,
     /// `ci.ds=`/`ci.datasource=`/`ci.di.policy=` on the kernel command line.
     pub cmdline_overrides: Vec<Evidence>,
@@ -113,7 +86,7 @@ pub struct CloudInitFacts {
     /// Configuration files read, in merge order.
     pub config_files: Vec<String>,
     /// Files that could not be parsed, with the reason.
-    pub unreadable: Vec<(String, String)>,
+    pub unreadable: Vec<Unreadable>,
 }
 
 impl CloudInitFacts {
@@ -188,8 +161,9 @@ pub fn cloud_init_facts(
             }
         }
     }
+    let services = ServiceIndex::scan(g);
     for unit in UNITS {
-        let st = unit_state(g, unit, None);
+        let st = services.unit_state(g, unit, None);
         if st.installed() || st.enabled() || st.masked_by.is_some() {
             f.units.push(st);
         }
@@ -210,6 +184,13 @@ pub fn cloud_init_facts(
             f.legacy_jobs.push(Evidence::file(upstart, "Upstart job"));
         }
     }
+    f.generator = [
+        "/usr/lib/systemd/system-generators/cloud-init-generator",
+        "/lib/systemd/system-generators/cloud-init-generator",
+    ]
+    .iter()
+    .find(|p| exists(g, p))
+    .map(|p| Evidence::file(*p, "present"));
     let marker = "/etc/cloud/cloud-init.disabled";
     if exists(g, marker) {
         f.disabled_by.push(Evidence::file(marker, "present"));
@@ -242,7 +223,7 @@ pub fn cloud_init_facts(
             ));
         }
     }
-    read_config_files(g, &mut f);
+    config::read_config_files(g, &mut f);
     f.growpart_program = GROWPART_PROGRAMS
         .iter()
         .find(|p| exists(g, p))
@@ -303,177 +284,13 @@ fn ds_identify_policy(text: &str) -> Option<String> {
     })
 }
 
-/// Reads and merges cloud.cfg and cloud.cfg.d/*.cfg.
-fn read_config_files(g: &dyn GuestFiles, f: &mut CloudInitFacts) {
-    let mut files = vec!["/etc/cloud/cloud.cfg".to_string()];
-    files.extend(
-        list_dir(g, "/etc/cloud/cloud.cfg.d")
-            .into_iter()
-            .filter(|n| n.ends_with(".cfg"))
-            .map(|n| join("/etc/cloud/cloud.cfg.d", &n)),
-    );
-    // Merged tree, and for each dotted key the file that set it last.
-    let mut merged = Yaml::Map(Vec::new());
-    let mut origin: Vec<(String, String)> = Vec::new();
-    for file in files {
-        let text = match read_config_checked(g, &file) {
-            Ok(Some(text)) => text,
-            Ok(None) => continue,
-            Err(e) => {
-                f.unreadable.push((file, e.to_string()));
-                continue;
-            }
-        };
-        f.config_files.push(file.clone());
-        if has_block_datasource_list(&text) {
-            f.datasource_list_multiline.push(Evidence::file(
-                &file,
-                "datasource_list: written as a block list",
-            ));
-        }
-        match yaml::parse(&text) {
-            Ok(doc) => {
-                record_origins(&doc, "", &file, &mut origin, 0);
-                merge(&mut merged, doc, 0);
-            }
-            Err(e) => f
-                .unreadable
-                .push((file, format!("line {}: {}", e.line, e.reason))),
-        }
-    }
-    let from = |key: &str| {
-        origin
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, f)| f.clone())
-            .unwrap_or_default()
-    };
-    if let Some(list) = merged.get("datasource_list") {
-        let names = list.string_list();
-        let file = from("datasource_list");
-        f.datasource_list = Some((
-            names.clone(),
-            Evidence::file(file, format!("datasource_list: [{}]", names.join(", "))),
-        ));
-    }
-    for key in REPORTED_SETTINGS {
-        let path: Vec<&str> = key.split('.').collect();
-        if let Some(v) = merged.path(&path) {
-            let value = match v {
-                Yaml::Scalar(s) => s.clone(),
-                Yaml::List(_) => v.string_list().join(", "),
-                Yaml::Map(_) => "(mapping)".to_string(),
-                Yaml::Null => String::new(),
-            };
-            f.settings.push(Setting {
-                key: key.to_string(),
-                evidence: Evidence::file(from(key), format!("{key}: {value}")),
-                value,
-            });
-        }
-    }
-    for stage in [
-        "cloud_init_modules",
-        "cloud_config_modules",
-        "cloud_final_modules",
-    ] {
-        if let Some(Yaml::List(items)) = merged.get(stage) {
-            // An item is a name, `[name, frequency]` or `{name: …}`.
-            let names = items
-                .iter()
-                .filter_map(|i| match i {
-                    Yaml::Scalar(s) => Some(s.clone()),
-                    Yaml::List(l) => l.first().and_then(Yaml::as_str).map(String::from),
-                    Yaml::Map(_) => i.get("name").and_then(Yaml::as_str).map(String::from),
-                    Yaml::Null => None,
-                })
-                .collect();
-            f.modules.push((stage.to_string(), names));
-        }
-    }
-}
-
-/// `datasource_list:` with nothing after it (a block list follows).
-fn has_block_datasource_list(text: &str) -> bool {
-    text.lines().any(|l| {
-        l.strip_prefix("datasource_list:")
-            .is_some_and(|rest| rest.split('#').next().unwrap_or("").trim().is_empty())
-    })
-}
-
-/// Cloud-init's merge: mappings merge key by key, anything else is
-/// replaced. Depth is bounded by the parser's limit.
-fn merge(into: &mut Yaml, from: Yaml, depth: usize) {
-    match (into, from) {
-        (Yaml::Map(dst), Yaml::Map(src)) if depth <= yaml::MAX_DEPTH => {
-            for (k, v) in src {
-                match dst.iter_mut().rev().find(|(dk, _)| *dk == k) {
-                    Some((_, existing)) => merge(existing, v, depth + 1),
-                    None => dst.push((k, v)),
-                }
-            }
-        }
-        (dst, src) => *dst = src,
-    }
-}
-
-/// Notes which file set each dotted key (mappings are descended).
-fn record_origins(
-    doc: &Yaml,
-    prefix: &str,
-    file: &str,
-    out: &mut Vec<(String, String)>,
-    depth: usize,
-) {
-    if depth > 4 {
-        return;
-    }
-    for (k, v) in doc.entries() {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
-        out.push((key.clone(), file.to_string()));
-        record_origins(v, &key, file, out, depth + 1);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn merge_replaces_lists_and_merges_maps() {
-        let mut a = yaml::parse("datasource_list: [NoCloud, OpenStack]\nsystem_info:\n  distro: ubuntu\n  default_user:\n    name: ubuntu\n").unwrap();
-        let b = yaml::parse(
-            "datasource_list: [None]\nsystem_info:\n  default_user:\n    lock_passwd: false\n",
-        )
-        .unwrap();
-        merge(&mut a, b, 0);
-        assert_eq!(a.get("datasource_list").unwrap().string_list(), ["None"]);
-        assert_eq!(
-            a.path(&["system_info", "distro"]).and_then(Yaml::as_str),
-            Some("ubuntu")
-        );
-        assert_eq!(
-            a.path(&["system_info", "default_user", "name"])
-                .and_then(Yaml::as_str),
-            Some("ubuntu")
-        );
-        assert_eq!(
-            a.path(&["system_info", "default_user", "lock_passwd"])
-                .and_then(Yaml::as_bool),
-            Some(false)
-        );
-    }
-
-    #[test]
     fn versions() {
         assert_eq!(upstream_version("22.4.2-0ubuntu0~22.04.1"), "22.4.2");
         assert_eq!(upstream_version("1:20.4.1-1"), "20.4.1");
-        assert!(has_block_datasource_list("datasource_list:\n  - None\n"));
-        assert!(!has_block_datasource_list("datasource_list: [ None ]\n"));
     }
 }
