@@ -654,6 +654,21 @@ codes! {
         meaning: "The default kernel is older than 2.6.35, so NIC multi-queue (`hw_vif_multiqueue_enabled`) cannot be used.",
         fix: "Use a kernel of 2.6.35 or later for NIC multi-queue.",
     },
+    LxMachineId {
+        id: "LX-MACHINE-ID", severity: Info, service: None,
+        meaning: "`/etc/machine-id` is set in the image, so every ECS made from it shares the identity (systemd-networkd DHCP client ID, journald).",
+        fix: "Empty it before export (`truncate -s 0 /etc/machine-id`); systemd creates a new one at first boot.",
+    },
+    LxRtc {
+        id: "LX-RTC", severity: Info, service: None,
+        meaning: "`/etc/adjtime` says the hardware clock keeps local time; Linux on KVM expects UTC.",
+        fix: "`timedatectl set-local-rtc 0` (or write `UTC` on the third line of `/etc/adjtime`).",
+    },
+    LxDhcpLeases {
+        id: "LX-DHCP-LEASES", severity: Info, service: None,
+        meaning: "DHCP lease files of the source network are left in the image.",
+        fix: "Delete them before export; the ECS gets a fresh lease.",
+    },
     LxAutoconfTrace {
         id: "LX-AUTOCONF-TRACE", severity: Info, service: None,
         meaning: "The image was once changed by IMS automatic configuration (`/var/log/rainbow_modification_record.log`).",

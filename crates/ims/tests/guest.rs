@@ -4,6 +4,7 @@
 //! the rules and the fact reader agree on how versions are split.
 
 use imsprep_guest::linux::access::{AccessFacts, Account, PasswordState, SshFacts, SshdSetting};
+use imsprep_guest::linux::advisory::AdvisoryFacts;
 use imsprep_guest::linux::arch::{Arch, ArchInfo};
 use imsprep_guest::linux::bootloader::{BootConfig, BootEntry, LoaderKind};
 use imsprep_guest::linux::bootmode::{BootCapability, BootMode};
@@ -1980,4 +1981,66 @@ fn findings_serialize_with_their_codes() {
     assert!(v.as_array().is_some_and(|a| a
         .iter()
         .any(|x| x["code"] == "LX-BOOT-ROOTARG" && x["severity"] == "error")));
+}
+
+#[test]
+fn advisories_and_kernel_arch() {
+    let mut g = good();
+    g.advisory = Fact::found(
+        AdvisoryFacts {
+            consoles: vec!["tty0".to_owned()],
+            quiet_boot: vec!["rhgb".to_owned(), "quiet".to_owned()],
+            crashkernel: Some("1G-4G:192M".to_owned()),
+            machine_id: Some(Evidence::file("/etc/machine-id", "set")),
+            rtc: Some((
+                "LOCAL".to_owned(),
+                Evidence::file("/etc/adjtime", "line 3: LOCAL"),
+            )),
+            dhcp_leases: vec![Evidence::file(
+                "/var/lib/NetworkManager/internal-eth0.lease",
+                "present",
+            )],
+        },
+        Vec::new(),
+    );
+    let f = check_linux(&g, &huawei());
+    assert!(problems(&f).is_empty(), "{:#?}", problems(&f));
+    one(
+        &f,
+        "LX-CONSOLE-TTYS0",
+        Severity::Info,
+        &["tty0", "rhgb quiet"],
+    );
+    one(&f, "LX-KDUMP", Severity::Info, &["1G-4G:192M"]);
+    one(
+        &f,
+        "LX-MACHINE-ID",
+        Severity::Info,
+        &["/etc/machine-id: set"],
+    );
+    one(
+        &f,
+        "LX-RTC",
+        Severity::Info,
+        &["/etc/adjtime: line 3: LOCAL"],
+    );
+    one(
+        &f,
+        "LX-DHCP-LEASES",
+        Severity::Info,
+        &["internal-eth0.lease"],
+    );
+
+    let mut g = good();
+    virtio_mut(&mut g).kernel_arch = Some(ArchInfo {
+        arch: Arch::Aarch64,
+        binary: format!("/lib/modules/{KVER}/kernel/drivers/block/virtio_blk.ko.xz"),
+        ..arch64()
+    });
+    one(
+        &check_linux(&g, &huawei()),
+        "LX-ARCH",
+        Severity::Error,
+        &["disagree", "virtio_blk.ko.xz", "Aarch64"],
+    );
 }

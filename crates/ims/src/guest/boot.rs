@@ -21,7 +21,7 @@ pub(crate) fn check(facts: &LinuxFacts, intent: &Intent, out: &mut Vec<Finding>)
     };
     let default_kernel = kernel(facts, entry, out);
     rootarg(facts, entry, out);
-    advisories(entry, default_kernel, out);
+    advisories(facts, entry, default_kernel, out);
 }
 
 /// The architecture the image will be registered with: the guest's when
@@ -568,31 +568,55 @@ fn rootarg(facts: &LinuxFacts, entry: &BootEntry, out: &mut Vec<Finding>) {
     }
 }
 
-fn advisories(entry: &BootEntry, kernel: Option<&KernelInfo>, out: &mut Vec<Finding>) {
-    let Some(cmdline) = &entry.cmdline else {
-        return;
-    };
-    let ev = vec![Evidence::file(&entry.source, cmdline.clone())];
-    let consoles = entry.arg("console");
-    if !consoles.iter().any(|c| c.starts_with("ttyS0")) {
-        out.push(info(
-            Code::LxConsoleTtys0,
-            &entry.source,
-            format!(
-                "no console=ttyS0 on the default command line (console= {}); the ECS console log stays empty",
-                if consoles.is_empty() { "not set".to_owned() } else { consoles.join(", ") }
+fn advisories(
+    facts: &LinuxFacts,
+    entry: &BootEntry,
+    kernel: Option<&KernelInfo>,
+    out: &mut Vec<Finding>,
+) {
+    if let Some(cmdline) = &entry.cmdline {
+        // The advisory facts when read, else the default entry's arguments.
+        let (consoles, quiet_boot, crashkernel) = match facts.advisory.get() {
+            Some(a) => (
+                a.consoles.clone(),
+                a.quiet_boot.clone(),
+                a.crashkernel.clone(),
             ),
-            &ev,
-        ));
-    }
-    let crash = entry.arg("crashkernel");
-    if let Some(c) = crash.first() {
-        out.push(info(
-            Code::LxKdump,
-            &entry.source,
-            format!("crashkernel={c} reserves memory for kdump"),
-            &ev,
-        ));
+            None => (
+                entry.arg("console"),
+                ["rhgb", "quiet"]
+                    .iter()
+                    .filter(|w| entry.has_arg(w))
+                    .map(|w| (*w).to_owned())
+                    .collect(),
+                entry.arg("crashkernel").into_iter().next(),
+            ),
+        };
+        let ev = vec![Evidence::file(&entry.source, cmdline.clone())];
+        if !consoles.iter().any(|c| c.starts_with("ttyS0")) {
+            let quiet = if quiet_boot.is_empty() {
+                String::new()
+            } else {
+                format!("; {} hide the boot messages", quiet_boot.join(" "))
+            };
+            out.push(info(
+                Code::LxConsoleTtys0,
+                &entry.source,
+                format!(
+                    "no console=ttyS0 on the default command line (console= {}){quiet}; the ECS console log stays empty",
+                    if consoles.is_empty() { "not set".to_owned() } else { consoles.join(", ") }
+                ),
+                &ev,
+            ));
+        }
+        if let Some(c) = &crashkernel {
+            out.push(info(
+                Code::LxKdump,
+                &entry.source,
+                format!("crashkernel={c} reserves memory for kdump"),
+                &ev,
+            ));
+        }
     }
     if let Some(k) = kernel {
         if kernel_numbers(&k.version) < (2, 6, 35) {

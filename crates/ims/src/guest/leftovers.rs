@@ -143,12 +143,49 @@ pub(crate) fn check(facts: &LinuxFacts, out: &mut Vec<Finding>) {
             ));
         }
     }
+    advisory(facts, out);
     if let Some(e) = &l.autoconf_trace {
         out.push(info(
             Code::LxAutoconfTrace,
             &e.location,
             "the image was auto-configured by IMS before",
             std::slice::from_ref(e),
+        ));
+    }
+}
+
+/// LX-MACHINE-ID, LX-RTC, LX-DHCP-LEASES.
+fn advisory(facts: &LinuxFacts, out: &mut Vec<Finding>) {
+    let Some(a) = facts.advisory.get() else {
+        return;
+    };
+    if let Some(e) = a.machine_id.as_ref().filter(|e| e.value == "set") {
+        out.push(info(
+            Code::LxMachineId,
+            &e.location,
+            "/etc/machine-id is set: every ECS from this image shares it",
+            std::slice::from_ref(e),
+        ));
+    }
+    if let Some((mode, e)) = &a.rtc {
+        if mode.eq_ignore_ascii_case("LOCAL") {
+            out.push(info(
+                Code::LxRtc,
+                &e.location,
+                "the hardware clock is set to local time; Linux on KVM expects UTC",
+                std::slice::from_ref(e),
+            ));
+        }
+    }
+    if !a.dhcp_leases.is_empty() {
+        out.push(info(
+            Code::LxDhcpLeases,
+            first_path(&a.dhcp_leases),
+            format!(
+                "{} DHCP lease files of the source network are left",
+                a.dhcp_leases.len()
+            ),
+            &a.dhcp_leases,
         ));
     }
 }

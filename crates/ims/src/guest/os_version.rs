@@ -597,6 +597,24 @@ fn arch_findings(facts: &LinuxFacts, out: &mut Vec<Finding>) {
         return;
     };
     let what = format!("{} is {:?}, {}-bit", a.binary, a.arch, a.bits);
+    if let Some(k) = facts.virtio.get().and_then(|v| v.kernel_arch.as_ref()) {
+        if k.arch != a.arch || k.bits != a.bits {
+            let mut ev = fact.evidence.clone();
+            ev.push(imsprep_guest::Evidence::file(
+                &k.binary,
+                format!("ELF {:?}, {}-bit", k.arch, k.bits),
+            ));
+            out.push(fail(
+                Code::LxArch,
+                &a.binary,
+                format!(
+                    "{what}, but the default kernel's module {} is {:?}, {}-bit: userland and kernel disagree",
+                    k.binary, k.arch, k.bits
+                ),
+                &ev,
+            ));
+        }
+    }
     match a.arch {
         Arch::X86_64 | Arch::Aarch64 if a.bits == 64 => {}
         Arch::I386 => out.push(warn(
