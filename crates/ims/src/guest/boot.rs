@@ -475,9 +475,7 @@ fn judge_device(
         | SourceKind::PartLabel(_)
         | SourceKind::Lvm(_, _)
         | SourceKind::Mapper(_) => match fstab_resolution(storage, &kind) {
-            Some(Resolution::Found(dev)) => {
-                let _ = dev;
-            }
+            Some(Resolution::Found(_)) => {}
             Some(Resolution::Missing) => out.push(fail(
                 code,
                 where_,
@@ -533,15 +531,12 @@ fn rootarg(facts: &LinuxFacts, entry: &BootEntry, out: &mut Vec<Finding>) {
         )),
         Some(root) => judge_device("root", root, &entry.source, storage, &ev, out),
     }
+    // `rd.lvm.lv=vg/lv` is judged like `/dev/vg/lv`; `rd.md.uuid` and
+    // `rd.luks.uuid` name members the facts do not list, so they are not
+    // judged here.
     for (k, v) in &args {
-        let Some(v) = v else { continue };
-        match k.as_str() {
-            "rd.lvm.lv" => {
-                // `vg/lv`: judged like /dev/vg/lv.
-                judge_device(k, &format!("/dev/{v}"), &entry.source, storage, &ev, out);
-            }
-            "rd.md.uuid" | "rd.luks.uuid" => {}
-            _ => {}
+        if let (true, Some(v)) = (k == "rd.lvm.lv", v) {
+            judge_device(k, &format!("/dev/{v}"), &entry.source, storage, &ev, out);
         }
     }
     if let Some(boot) = facts.boot.get() {

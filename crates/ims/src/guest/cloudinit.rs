@@ -103,11 +103,7 @@ fn enabled(ci: &CloudInitFacts, out: &mut Vec<Finding>) -> bool {
     }
     let stage_on: Vec<bool> = STAGES
         .iter()
-        .map(|names| {
-            names
-                .iter()
-                .any(|n| ci.unit(n).is_some_and(|u| u.enabled()))
-        })
+        .map(|names| names.iter().any(|n| ci.unit(n).is_some_and(stage_starts)))
         .collect();
     let on = stage_on.iter().filter(|b| **b).count();
     let unit_ev: Vec<Evidence> = ci.units.iter().flat_map(|u| u.evidence()).collect();
@@ -138,6 +134,17 @@ fn enabled(ci: &CloudInitFacts, out: &mut Vec<Finding>) -> bool {
         ));
     }
     true
+}
+
+/// A stage starts at boot: enabled, or wanted by `cloud-init.target` from
+/// a vendor folder (the target itself is pulled in by cloud-init's
+/// generator), and not masked.
+fn stage_starts(u: &imsprep_guest::linux::services::UnitState) -> bool {
+    u.enabled()
+        || (u.masked_by.is_none()
+            && u.vendor_wants
+                .iter()
+                .any(|w| w.contains("cloud-init.target.wants")))
 }
 
 fn datasource(ci: &CloudInitFacts, out: &mut Vec<Finding>) -> bool {

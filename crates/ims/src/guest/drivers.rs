@@ -203,12 +203,9 @@ fn initrd_cmdline(v: &VirtioFacts, out: &mut Vec<Finding>) {
         let ev = [Evidence::archive(&archive, &s.file, s.value.clone())];
         for (k, val) in cmdline_args(&s.value) {
             let Some(val) = val else { continue };
-            let dev = match k.as_str() {
-                "root" | "resume" | "RESUME" => val.clone(),
-                "rd.lvm.lv" => continue,
-                _ => continue,
-            };
-            if bad_device(&dev) {
+            // `rd.lvm.lv=` names a VG/LV, never a disk of the old hardware.
+            let names_device = matches!(k.as_str(), "root" | "resume" | "RESUME");
+            if names_device && bad_device(&val) {
                 out.push(fail(
                     Code::LxInitrdCmdline,
                     &archive,

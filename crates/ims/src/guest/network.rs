@@ -169,8 +169,7 @@ fn dhcp(n: &NetworkFacts, out: &mut Vec<Finding>) -> bool {
             )
         };
         let mut ev = static_ev;
-        if let Some((v, e)) = &n.nm_no_auto_default {
-            let _ = v;
+        if let Some((_, e)) = &n.nm_no_auto_default {
             ev.push(e.clone());
         }
         ev.extend(stack_evidence(n));
@@ -395,10 +394,7 @@ fn nozeroconf(n: &NetworkFacts, out: &mut Vec<Finding>) {
         .is_some_and(|(v, _)| v.trim_matches(['"', '\'']).eq_ignore_ascii_case("yes"));
     if !ok {
         let ev = match &n.nozeroconf {
-            Some((v, e)) => {
-                let _ = v;
-                vec![e.clone()]
-            }
+            Some((_, e)) => vec![e.clone()],
             None => vec![Evidence::file("/etc/sysconfig/network", "no NOZEROCONF=")],
         };
         out.push(warn(
