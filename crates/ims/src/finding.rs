@@ -577,7 +577,7 @@ codes! {
     LxCloudinitEnabled {
         id: "LX-CLOUDINIT-ENABLED", severity: Warning, service: None,
         meaning: "Cloud-Init is installed but will not run at boot (disable marker, masked unit, no stage enabled, ds-identify policy disabled), or only some stages run.",
-        fix: "Remove `/etc/cloud/cloud-init.disabled` and installer leftovers, `systemctl enable cloud-init-local cloud-init cloud-config cloud-final`, run `cloud-init clean` before shutdown.",
+        fix: "Remove `/etc/cloud/cloud-init.disabled`, `cloud-init=disabled` on the kernel command line and installer leftovers, `systemctl enable cloud-init-local cloud-init cloud-config cloud-final`, run `cloud-init clean` before shutdown.",
     },
     LxCloudinitDatasource {
         id: "LX-CLOUDINIT-DATASOURCE", severity: Warning, service: None,

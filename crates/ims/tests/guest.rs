@@ -2044,3 +2044,96 @@ fn advisories_and_kernel_arch() {
         &["disagree", "virtio_blk.ko.xz", "Aarch64"],
     );
 }
+
+fn put(root: &std::path::Path, path: &str, contents: &str) {
+    let p = root.join(path.trim_start_matches('/'));
+    if let Some(dir) = p.parent() {
+        std::fs::create_dir_all(dir).expect("mkdir");
+    }
+    std::fs::write(p, contents).expect("write");
+}
+
+/// Facts read by the guest crate from a Debian tree, judged end to end.
+#[test]
+fn debian_tree_end_to_end() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let r = d.path();
+    put(
+        r,
+        "/etc/os-release",
+        "ID=debian\nVERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\n",
+    );
+    put(r, "/etc/debian_version", "12.5\n");
+    put(
+        r,
+        "/boot/grub/grub.cfg",
+        "set default=\"0\"\nmenuentry 'Debian GNU/Linux' --class debian {\n\tlinux\t/boot/vmlinuz-6.1.0-18-amd64 root=UUID=2f4b1c9e-0e1d-4c0a-9a3b-5f0e7d6c1b2a ro net.ifnames=0 cloud-init=disabled resume=/dev/sda5 console=hvc0\n\tinitrd\t/boot/initrd.img-6.1.0-18-amd64\n}\n",
+    );
+    put(r, "/boot/vmlinuz-6.1.0-18-amd64", "kernel");
+    put(r, "/boot/initrd.img-6.1.0-18-amd64", "initrd");
+    put(
+        r,
+        "/etc/fstab",
+        "UUID=2f4b1c9e-0e1d-4c0a-9a3b-5f0e7d6c1b2a / ext4 errors=remount-ro 0 1\n/dev/sda5 none swap sw 0 0\n/dev/sdb1 /data ext4 defaults 0 2\n",
+    );
+    put(
+        r,
+        "/etc/network/interfaces",
+        "auto eth0\niface eth0 inet dhcp\n",
+    );
+    put(
+        r,
+        "/var/lib/dpkg/status",
+        "Package: cloud-init\nStatus: install ok installed\nVersion: 22.4.2-1\n",
+    );
+    put(r, "/usr/bin/cloud-init", "#!/usr/bin/python3\n");
+    let vols = vec![imsprep_guest::VolumeInfo {
+        device: "/dev/vda1".into(),
+        fs_type: Some("ext4".into()),
+        uuid: Some("2f4b1c9e-0e1d-4c0a-9a3b-5f0e7d6c1b2a".into()),
+        mount_point: Some("/".into()),
+        ..imsprep_guest::VolumeInfo::default()
+    }];
+    let facts = inspect_linux(&DirGuest::new(r).with_volumes(vols));
+    let f = check_linux(&facts, &huawei());
+    if std::env::var_os("SHOW_FINDINGS").is_some() {
+        for x in &f {
+            eprintln!("{x}\n    fix: {}", x.fix);
+        }
+    }
+    one(
+        &f,
+        "LX-OS-VERSION",
+        Severity::Warning,
+        &["Debian GNU/Linux 12.0.0 64bit", "12.5"],
+    );
+    one(
+        &f,
+        "LX-FSTAB-SPEC",
+        Severity::Error,
+        &["/etc/fstab: line 3: /dev/sdb1 /data"],
+    );
+    one(
+        &f,
+        "LX-SWAP-RESUME",
+        Severity::Warning,
+        &["resume=/dev/sda5"],
+    );
+    one(
+        &f,
+        "LX-SWAP-RESUME",
+        Severity::Warning,
+        &["line 2: /dev/sda5"],
+    );
+    none_of(&f, "LX-BOOT-ROOTARG");
+    one(
+        &f,
+        "LX-CLOUDINIT-ENABLED",
+        Severity::Error,
+        &["cloud-init=disabled", "only way in"],
+    );
+    one(&f, "LX-SSHD", Severity::Error, &["/usr/sbin/sshd: absent"]);
+    one(&f, "LX-LOGIN-PATH", Severity::Error, &["no way in"]);
+    one(&f, "LX-XEN-LEFTOVERS", Severity::Warning, &["console=hvc0"]);
+    one(&f, "LX-NET-STACK", Severity::Error, &["no network stack"]);
+}

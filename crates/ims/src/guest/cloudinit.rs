@@ -42,9 +42,12 @@ pub(crate) fn check(facts: &LinuxFacts, other_login: bool, out: &mut Vec<Finding
         for f in &mut found {
             if f.message.starts_with("FAIL") || f.message.starts_with("UNKNOWN") {
                 f.severity = Severity::Error;
-                f.message.push_str(
-                    " (an error: no account has a usable password or an SSH key, so Cloud-Init is the only way in)",
-                );
+                let why = " (an error: no account has a usable password or an SSH key, so Cloud-Init is the only way in)";
+                // The reason belongs to the result, before the evidence.
+                f.message = match f.message.split_once(". Read: ") {
+                    Some((result, read)) => format!("{result}{why}. Read: {read}"),
+                    None => format!("{}{why}", f.message),
+                };
             }
         }
     }
