@@ -1520,11 +1520,49 @@ fn network_stack_and_dhcp() {
         &check_linux(&g, &huawei()),
         "LX-NET-DHCP",
         Severity::Error,
-        &["only static", "IPADDR=192.168.1.10", "no-auto-default=*"],
+        &[
+            "static IPv4 profile applies to the ECS NIC",
+            "IPADDR=192.168.1.10",
+            "no-auto-default=*",
+        ],
     );
-    // Without no-auto-default NetworkManager's automatic DHCP connection still applies.
+    // A static profile for eth0 also stops NetworkManager's automatic connection.
     net_mut(&mut g).nm_no_auto_default = None;
-    none_of(&check_linux(&g, &huawei()), "LX-NET-DHCP");
+    one(
+        &check_linux(&g, &huawei()),
+        "LX-NET-DHCP",
+        Severity::Error,
+        &["applies to the ECS NIC"],
+    );
+    // A static profile for another NIC: the automatic connection serves
+    // eth0, the static profile only coexists ...
+    net_mut(&mut g).profiles[0].matchers = vec![Matcher::Name("eth1".to_owned())];
+    let f = check_linux(&g, &huawei());
+    assert!(
+        !f.iter()
+            .any(|x| x.code.id() == "LX-NET-DHCP" && x.is_error()),
+        "{f:#?}"
+    );
+    one(
+        &f,
+        "LX-NET-DHCP",
+        Severity::Warning,
+        &["coexists", "IPADDR=192.168.1.10"],
+    );
+    // ... unless no-auto-default lists "*".
+    net_mut(&mut g).nm_no_auto_default = Some((
+        "eth2,*".to_owned(),
+        Evidence::file(
+            "/etc/NetworkManager/conf.d/x.conf",
+            "no-auto-default=eth2,*",
+        ),
+    ));
+    one(
+        &check_linux(&g, &huawei()),
+        "LX-NET-DHCP",
+        Severity::Error,
+        &["only static", "no-auto-default=eth2,*"],
+    );
 }
 
 #[test]

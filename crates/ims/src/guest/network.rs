@@ -2,7 +2,7 @@
 //! LX-NOZEROCONF.
 
 use imsprep_guest::linux::network::{
-    classify_name, Matcher, NameClass, NetProfile, NetworkFacts, Stack,
+    classify_name, FirstNicDhcp, Matcher, NameClass, NetProfile, NetworkFacts, Stack,
 };
 use imsprep_guest::{Evidence, LinuxFacts};
 
@@ -112,19 +112,6 @@ fn stack(n: &NetworkFacts, out: &mut Vec<Finding>) -> bool {
     true
 }
 
-/// NetworkManager creates a DHCP "Wired connection" for a NIC no profile
-/// matches, unless `no-auto-default=*`.
-fn nm_auto_default(n: &NetworkFacts) -> bool {
-    let nm = n.enabled_stacks().any(|s| s == Stack::NetworkManager)
-        || (n.netplan_renderer.as_deref() == Some("NetworkManager")
-            && n.enabled_stacks().any(|s| s == Stack::Netplan));
-    let all_off = match &n.nm_no_auto_default {
-        Some((v, _)) => v.trim() == "*",
-        None => false,
-    };
-    nm && !all_off
-}
-
 fn dhcp_profiles(n: &NetworkFacts) -> Vec<&NetProfile> {
     n.active_profiles()
         .filter(|p| p.at_boot && p.dhcp4)
@@ -152,15 +139,27 @@ fn dhcp(n: &NetworkFacts, out: &mut Vec<Finding>) -> bool {
             );
         }
     }
-    if dhcp.is_empty() {
-        if nm_auto_default(n) {
-            return true;
-        }
+    let first = n.first_nic_dhcp();
+    // A static profile that applies to the ECS NIC wins over DHCP profiles
+    // for other names and over NetworkManager's automatic connection.
+    let static_applies = first == FirstNicDhcp::NotDhcp;
+    let dhcp_possible = match first {
+        FirstNicDhcp::Profile(..) | FirstNicDhcp::NetworkManagerDefault => true,
+        FirstNicDhcp::NotDhcp => false,
+        // Which profile applies depends on the NIC's name (LX-NET-IFNAME).
+        FirstNicDhcp::DependsOnName | FirstNicDhcp::NoProfile => !dhcp.is_empty(),
+    };
+    if !dhcp_possible {
         let text = if statics.is_empty() {
             "no active profile configures an interface by DHCPv4, and NetworkManager's automatic wired connection does not apply".to_owned()
         } else {
             format!(
-                "only static IPv4 profiles are active ({}); the ECS NIC gets its address by DHCP",
+                "{} ({}); the ECS NIC gets its address by DHCP",
+                if static_applies {
+                    "a static IPv4 profile applies to the ECS NIC"
+                } else {
+                    "only static IPv4 profiles are active"
+                },
                 statics
                     .iter()
                     .map(|p| format!("{} in {}", p.id, p.file))
@@ -285,7 +284,13 @@ fn ifname(n: &NetworkFacts, out: &mut Vec<Finding>) {
         })
         .collect();
     let best = judged.iter().map(|j| j.0).max().unwrap_or(0);
-    if best == 2 || (best < 2 && nm_auto_default(n)) {
+    // The guest crate's own judgement that a DHCP profile, or
+    // NetworkManager's automatic connection, applies to the ECS NIC.
+    let applies = matches!(
+        n.first_nic_dhcp(),
+        FirstNicDhcp::Profile(..) | FirstNicDhcp::NetworkManagerDefault
+    );
+    if best == 2 || applies {
         return;
     }
     let mut ev: Vec<Evidence> = judged.iter().flat_map(|j| j.2.evidence.clone()).collect();
