@@ -1113,6 +1113,15 @@ fn root_argument_forms() {
         Severity::Error,
         &["in no file system"],
     );
+    if let Some(b) = g.boot.value.as_mut() {
+        b.grub_search_uuids = vec![missing.to_owned()];
+    }
+    one(
+        &check_linux(&g, &huawei()),
+        "LX-BOOT-ROOTARG",
+        Severity::Error,
+        &["rescue prompt", "search --fs-uuid 1111-2222"],
+    );
     // Advisories: no serial console, crashkernel.
     let f = set(&format!("root=UUID={ROOT_UUID} crashkernel=auto"));
     one(

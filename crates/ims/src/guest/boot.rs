@@ -540,6 +540,19 @@ fn rootarg(facts: &LinuxFacts, entry: &BootEntry, out: &mut Vec<Finding>) {
         }
     }
     if let Some(boot) = facts.boot.get() {
+        // GRUB's own `search --fs-uuid`: judged where fstab names the same
+        // file system (the facts carry no volume list here).
+        for uuid in &boot.grub_search_uuids {
+            let kind = SourceKind::Uuid(uuid.to_ascii_lowercase());
+            if fstab_resolution(storage, &kind) == Some(&Resolution::Missing) {
+                out.push(fail(
+                    code,
+                    &boot.config_path,
+                    format!("{}: GRUB searches for the file system {uuid}, which is not in the image: GRUB stops at its rescue prompt", boot.config_path),
+                    &[Evidence::file(&boot.config_path, format!("search --fs-uuid {uuid}"))],
+                ));
+            }
+        }
         for (name, line) in [
             ("GRUB_CMDLINE_LINUX", &boot.grub_cmdline_linux),
             (
