@@ -732,13 +732,12 @@ fn declared_os(
     let suggestion = format!("Give os_version \"{}\".", choice.best());
     let guest = format!("the guest is {}", identity_summary(id));
     let push = |out: &mut Vec<Finding>, sev: Severity, text: String| {
-        let mut f =
-            fail(Code::LxOsVersionDeclared, path, text, evidence).with_fix(suggestion.clone());
-        f.severity = sev;
-        if sev == Severity::Warning {
-            f.message = f.message.replacen("FAIL", "WARN", 1);
-        }
-        out.push(f);
+        let f = if sev == Severity::Warning {
+            warn(Code::LxOsVersionDeclared, path, text, evidence)
+        } else {
+            fail(Code::LxOsVersionDeclared, path, text, evidence)
+        };
+        out.push(f.with_fix(suggestion.clone()));
     };
     let Some(family) = declared_family(declared) else {
         push(
