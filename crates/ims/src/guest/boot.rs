@@ -38,7 +38,7 @@ fn target_arch(facts: &LinuxFacts, intent: &Intent) -> Architecture {
 fn uefi_registration(cloud: Option<Cloud>) -> &'static str {
     match cloud {
         Some(Cloud::Otc) => "register it with `hw_firmware_type` `uefi` (Open Telekom Cloud's quick-import request takes the field)",
-        Some(Cloud::HuaweiCloud) => "Huawei Cloud's quick-import request has no firmware field: after the import, `PATCH /v2/cloudimages/{image_id}` setting `hw_firmware_type` to `uefi`",
+        Some(Cloud::HuaweiCloud) => "Huawei Cloud's quick-import request has no firmware field (per its SDK models; not verified on a live ECS): after the import, `PATCH /v2/cloudimages/{image_id}` setting `hw_firmware_type` to `uefi`",
         None => "on Open Telekom Cloud pass `hw_firmware_type` `uefi` in the quick-import request; on Huawei Cloud, whose quick-import request has no firmware field, `PATCH /v2/cloudimages/{image_id}` setting `hw_firmware_type` to `uefi` after the import",
     }
 }
@@ -84,7 +84,7 @@ fn bootmode(facts: &LinuxFacts, intent: &Intent, out: &mut Vec<Finding>) {
                 Code::ImgBootmode,
                 path,
                 format!(
-                    "the disk will start by UEFI ({why}) but the ESP has no {loader}; with empty NVRAM the firmware tries only that file (vendor loaders found: {})",
+                    "the disk will start by UEFI ({why}) but the ESP has no {loader}; with empty NVRAM the firmware tries only that file (ECS NVRAM is empty at first boot: not verified on a live ECS; vendor loaders found: {})",
                     list_or_none(&cap.uefi_vendor_loaders)
                 ),
                 ev,

@@ -255,7 +255,7 @@ fn match_level(p: &NetProfile, first_nic: Option<&str>) -> (u8, String) {
                     0,
                     format!("{name}, but predictable interface naming is on (no net.ifnames=0): the NIC will be named ens*/enp*"),
                 ),
-                NameClass::Predictable => (1, format!("{name}, a predictable name that cannot be proven offline")),
+                NameClass::Predictable => (1, format!("{name}, a predictable name that cannot be proven offline (the ECS NIC's name is not verified on a live ECS)")),
                 NameClass::ForeignHardware => (0, format!("{name}, a name from other virtual hardware")),
                 NameClass::Other => (1, format!("{name}, not a NIC name the ECS NIC gets")),
             },
