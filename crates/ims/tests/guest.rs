@@ -2184,3 +2184,29 @@ fn debian_tree_end_to_end() {
     one(&f, "LX-XEN-LEFTOVERS", Severity::Warning, &["console=hvc0"]);
     one(&f, "LX-NET-STACK", Severity::Error, &["no network stack"]);
 }
+
+/// Nothing read at all: every blocking check says UNKNOWN (an error), none
+/// passes silently.
+#[test]
+fn nothing_read_is_unknown_not_pass() {
+    let f = check_linux(&LinuxFacts::default(), &Intent::default());
+    for code in [
+        "LX-OS-ID",
+        "LX-OS-VERSION",
+        "LX-ARCH",
+        "IMG-BOOTMODE",
+        "LX-VIRTIO-KERNEL",
+        "LX-VIRTIO-INITRD",
+        "LX-FSTAB-REFS",
+        "LX-NET-STACK",
+        "LX-LOGIN-PATH",
+    ] {
+        one(&f, code, Severity::Error, &["UNKNOWN"]);
+    }
+    one(
+        &f,
+        "LX-BOOTLOADER",
+        Severity::Error,
+        &["FAIL", "no boot loader configuration"],
+    );
+}
