@@ -217,7 +217,11 @@ fn good() -> LinuxFacts {
         }],
         modules: vec![(
             "cloud_init_modules".to_owned(),
-            vec!["growpart".to_owned(), "resizefs".to_owned()],
+            vec![
+                "growpart".to_owned(),
+                "resizefs".to_owned(),
+                "ssh".to_owned(),
+            ],
         )],
         growpart_program: Some(Evidence::file("/usr/bin/growpart", "present")),
         ..CloudInitFacts::default()
@@ -2208,5 +2212,34 @@ fn nothing_read_is_unknown_not_pass() {
         "LX-BOOTLOADER",
         Severity::Error,
         &["FAIL", "no boot loader configuration"],
+    );
+}
+
+#[test]
+fn cloud_init_injection_modules() {
+    let mut g = good();
+    {
+        let c = ci_mut(&mut g);
+        c.modules = vec![
+            ("cloud_init_modules".to_owned(), vec!["growpart".to_owned()]),
+            ("cloud_config_modules".to_owned(), vec!["locale".to_owned()]),
+        ];
+        c.config_files = vec!["/etc/cloud/cloud.cfg".to_owned()];
+    }
+    let f = check_linux(&g, &huawei());
+    one(
+        &f,
+        "LX-CLOUDINIT-CONFIG",
+        Severity::Warning,
+        &[
+            "cloud_init_modules does not list ssh",
+            "/etc/cloud/cloud.cfg",
+        ],
+    );
+    one(
+        &f,
+        "LX-CLOUDINIT-CONFIG",
+        Severity::Warning,
+        &["cloud_config_modules does not list set_passwords"],
     );
 }

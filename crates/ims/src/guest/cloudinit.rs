@@ -233,6 +233,22 @@ fn config(facts: &LinuxFacts, ci: &CloudInitFacts, out: &mut Vec<Finding>) {
             &ev,
         ));
     }
+    // The modules that inject keys and passwords, where the merged
+    // configuration lists the stages at all.
+    for (stage, module) in [
+        ("cloud_init_modules", "ssh"),
+        ("cloud_config_modules", "set_passwords"),
+    ] {
+        let listed_stage = ci.modules.iter().any(|(s, m)| s == stage && !m.is_empty());
+        if listed_stage && !ci.module_listed(stage, module) {
+            out.push(warn(
+                Code::LxCloudinitConfig,
+                "/etc/cloud/cloud.cfg",
+                format!("{stage} does not list {module}: keys or passwords given at ECS creation are not applied (files read: {})", ci.config_files.join(", ")),
+                &[],
+            ).with_fix(format!("Add `{module}` to `{stage}` in /etc/cloud/cloud.cfg.")));
+        }
+    }
     if let Some(e) = &ci.stale_instance {
         out.push(info(
             Code::LxCloudinitConfig,
