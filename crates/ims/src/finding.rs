@@ -427,6 +427,253 @@ codes! {
         fix: "Convert the disk to GPT with an EFI System Partition, or request BIOS boot on x86.",
     },
 
+    // --- Guest: image level (what the guest inside can boot with) ---------------
+    ImgBootmode {
+        id: "IMG-BOOTMODE", severity: Error, service: None,
+        meaning: "The firmware the image will be started with (BIOS on x86 by default, UEFI on arm or when asked for) cannot start this disk, or a UEFI disk lacks the removable-media fallback loader.",
+        fix: "Make the disk boot the way it will be started: `grub2-install` to the disk (plus a BIOS boot partition on GPT) for BIOS; for UEFI install `EFI/BOOT/BOOTX64.EFI` (`BOOTAA64.EFI` on arm), e.g. `grub-install --force-extra-removable`, and register the image with `hw_firmware_type` `uefi`.",
+    },
+    ImgOsSupported {
+        id: "IMG-OS-SUPPORTED", severity: Error, service: None,
+        meaning: "The guest's OS family is not acceptable for this import path, or is absent from the cloud's OS list (then only the generic `Other Linux(64 bit)` applies).",
+        fix: "Use an OS the target cloud lists, or register with the generic string knowing the platform applies no OS-specific handling.",
+    },
+    ImgFsClean {
+        id: "IMG-FS-CLEAN", severity: Warning, service: None,
+        meaning: "A system file system was not shut down cleanly (journal or log needs recovery, or errors are recorded); what imsprep read may be stale.",
+        fix: "Boot the source VM and shut it down cleanly (`poweroff`), then export the disk again.",
+    },
+    ImgFreeSpace {
+        id: "IMG-FREE-SPACE", severity: Warning, service: None,
+        meaning: "A system file system is nearly full (root below 1 GiB or 5 % free, `/boot` below 100 MiB free).",
+        fix: "Free space in the source VM (old kernels, logs, caches) or grow the file system before export.",
+    },
+    // --- Guest: Linux ------------------------------------------------------------
+    LxOsId {
+        id: "LX-OS-ID", severity: Error, service: None,
+        meaning: "The Linux distribution and version could not be told (or only the major version), so `os_version` cannot be chosen with certainty.",
+        fix: "Check `/etc/os-release` and the distribution's release file in the image; give `--os-version` explicitly.",
+    },
+    LxOsVersion {
+        id: "LX-OS-VERSION", severity: Error, service: None,
+        meaning: "The `os_version` string for the guest: exact from the built-in lists, the nearest listed version, or the generic fallback; never validated against the region's live list offline.",
+        fix: "Use the string given; confirm it in the target region's list (`GET /v1/cloudimages/os_version`) when it is not exact.",
+    },
+    LxOsVersionDeclared {
+        id: "LX-OS-VERSION-DECLARED", severity: Error, service: None,
+        meaning: "The `os_version` given names another distribution, another major version or another word size than the guest inside the image; the service requires them to match.",
+        fix: "Give the `os_version` that matches the guest (imsprep suggests one).",
+    },
+    LxArch {
+        id: "LX-ARCH", severity: Error, service: None,
+        meaning: "The guest's architecture is not one fast import takes (x86-64 as `x86`, AArch64 as `arm`), is 32-bit, or could not be read.",
+        fix: "Import a 64-bit x86 or AArch64 system.",
+    },
+    LxArchDeclared {
+        id: "LX-ARCH-DECLARED", severity: Error, service: None,
+        meaning: "The `architecture` given contradicts the architecture of the guest's binaries.",
+        fix: "Give `architecture` `x86` for an x86-64 guest and `arm` for an AArch64 guest.",
+    },
+    LxBootloader {
+        id: "LX-BOOTLOADER", severity: Error, service: None,
+        meaning: "No boot loader configuration with a default entry (kernel, initrd, command line) was found, or the entry names files that do not exist.",
+        fix: "Regenerate the boot configuration in the source VM (`grub2-mkconfig -o /boot/grub2/grub.cfg` or `update-grub`) and check the default entry.",
+    },
+    LxKernel {
+        id: "LX-KERNEL", severity: Error, service: None,
+        meaning: "The default kernel is incomplete (no module directory), Xen-PV only, too old for virtio (2.6.24 or older), or not the newest installed.",
+        fix: "Install and boot the distribution's current standard kernel (with its modules) before export.",
+    },
+    LxVirtioKernel {
+        id: "LX-VIRTIO-KERNEL", severity: Error, service: None,
+        meaning: "The default kernel lacks a virtio driver (virtio_blk, virtio_pci, virtio_net, virtio, virtio_ring as module or built in; virtio_scsi for SCSI disks).",
+        fix: "Install the distribution kernel; custom kernels often omit virtio.",
+    },
+    LxVirtioInitrd {
+        id: "LX-VIRTIO-INITRD", severity: Error, service: None,
+        meaning: "The default initramfs cannot reach the virtio system disk: virtio, virtio_ring, virtio_pci or virtio_blk is neither built in nor inside it.",
+        fix: "dracut: `add_drivers+=\" virtio_blk virtio_scsi virtio_net virtio_pci virtio_ring virtio \"` in `/etc/dracut.conf.d/virtio.conf`, then `dracut -f <initrd> <ver>`; Debian/Ubuntu: add the names to `/etc/initramfs-tools/modules`, `update-initramfs -u -k <ver>`; SUSE < 12 SP1: `INITRD_MODULES=` in `/etc/sysconfig/kernel`, `mkinitrd`.",
+    },
+    LxInitrdHostonly {
+        id: "LX-INITRD-HOSTONLY", severity: Warning, service: None,
+        meaning: "The initramfs generator will leave virtio out of the next initramfs (dracut host-only without virtio in `add_drivers`, initramfs-tools `MODULES=dep`, virtio in `omit_drivers`).",
+        fix: "Add the virtio modules to `add_drivers` (dracut) or `/etc/initramfs-tools/modules`, or set `MODULES=most`; remove them from `omit_drivers`.",
+    },
+    LxInitrdCmdline {
+        id: "LX-INITRD-CMDLINE", severity: Error, service: None,
+        meaning: "The initramfs carries host-specific values: a `root=`/`rd.lvm.lv=`/`resume=` naming a device of the old hardware, or a persistent-net rule.",
+        fix: "Fix the configuration in the guest, then rebuild the initramfs (`dracut -f --no-hostonly-cmdline` or `update-initramfs -u`).",
+    },
+    LxBootRootarg {
+        id: "LX-BOOT-ROOTARG", severity: Error, service: None,
+        meaning: "The kernel command line names the root (or resume, LVM, MD, LUKS) device in a form that will not exist on ECS.",
+        fix: "Use `root=UUID=<uuid>` in the boot configuration and in `/etc/default/grub`, then regenerate it (`grub2-mkconfig -o ...`).",
+    },
+    LxFstabSpec {
+        id: "LX-FSTAB-SPEC", severity: Error, service: None,
+        meaning: "An `/etc/fstab` entry (or mount unit) names its device by a name of the old hardware (`/dev/sdX`, `/dev/xvdX`, `/dev/disk/by-id/...`), which will not exist on ECS.",
+        fix: "Replace device names with `UUID=` in `/etc/fstab`; add `nofail` or remove entries for disks that are not part of the image.",
+    },
+    LxFstabRefs {
+        id: "LX-FSTAB-REFS", severity: Error, service: None,
+        meaning: "An `/etc/fstab` entry (or mount unit) names a UUID, label or volume that is not in the image; the boot waits for it and drops to emergency mode.",
+        fix: "Remove the entry or add `nofail`; use the UUID of a file system that is in the image.",
+    },
+    LxSwapResume {
+        id: "LX-SWAP-RESUME", severity: Warning, service: None,
+        meaning: "Swap or `resume=` names a device name or a UUID not in the image; the boot waits for it.",
+        fix: "Use `UUID=` of the swap in the image, or remove the swap entry and the `resume=` setting (then rebuild the initramfs).",
+    },
+    LxLvm {
+        id: "LX-LVM", severity: Error, service: None,
+        meaning: "LVM will not activate the root volume group on ECS: the devices file lists only the source disk's IDs, or a filter accepts only `/dev/sd*`.",
+        fix: "`lvmdevices --deldev/--adddev` or `use_devicesfile=0` in `/etc/lvm/lvm.conf`; make filters accept `/dev/vd*`; rebuild the initramfs.",
+    },
+    LxUsrSeparate {
+        id: "LX-USR-SEPARATE", severity: Warning, service: None,
+        meaning: "`/usr` is a separate file system; IMS's own driver injection skips such images and the initramfs must mount it.",
+        fix: "Check that the initramfs mounts `/usr` (dracut does), or merge `/usr` into the root file system.",
+    },
+    LxRootfsType {
+        id: "LX-ROOTFS-TYPE", severity: Warning, service: None,
+        meaning: "The root file system type is not ext2/3/4, XFS or Btrfs, or could not be told.",
+        fix: "Use ext4 or XFS for the root file system.",
+    },
+    LxBootTarget {
+        id: "LX-BOOT-TARGET", severity: Error, service: None,
+        meaning: "The system boots into rescue or emergency mode (systemd default target, SysV runlevel 1 or S).",
+        fix: "`systemctl set-default multi-user.target` (or `initdefault` 3 in `/etc/inittab`).",
+    },
+    LxNetStack {
+        id: "LX-NET-STACK", severity: Error, service: None,
+        meaning: "No network configuration system is enabled to bring up the NIC, or two manage the same interface.",
+        fix: "Enable one network stack (NetworkManager, systemd-networkd, ifupdown, network-scripts or wicked) with a DHCP profile.",
+    },
+    LxNetDhcp {
+        id: "LX-NET-DHCP", severity: Error, service: None,
+        meaning: "No active network profile configures the ECS NIC by DHCPv4 (only static addresses), or a static profile coexists.",
+        fix: "Configure DHCP for all NICs: `dhcp4: true` (netplan), `iface eth0 inet dhcp` (ifupdown), `BOOTPROTO=dhcp` (ifcfg), `method=auto` (NetworkManager), `DHCP=yes` (networkd).",
+    },
+    LxNetIfname {
+        id: "LX-NET-IFNAME", severity: Error, service: None,
+        meaning: "The DHCP profile is bound to an interface name the ECS NIC will not have.",
+        fix: "Add `net.ifnames=0 biosdevname=0` to the kernel command line and configure `eth0`, or match interfaces by pattern (`en*`, driver `virtio_net`).",
+    },
+    LxNetMacBinding {
+        id: "LX-NET-MAC-BINDING", severity: Error, service: None,
+        meaning: "The network configuration is bound to the old NIC's MAC address (persistent-net rules, `HWADDR=`, `mac-address=`, `macaddress:`), or the persistent-net generator will pin the first MAC.",
+        fix: "Delete the files with `persistent` and `net` in their names in `/etc/udev/rules.d`, remove MAC bindings from the profiles, create an empty `/etc/udev/rules.d/75-persistent-net-generator.rules` where the generator exists, and rebuild the initramfs if it held the rules.",
+    },
+    LxNozeroconf {
+        id: "LX-NOZEROCONF", severity: Warning, service: None,
+        meaning: "A RHEL-family initscripts guest lacks `NOZEROCONF=yes`; the link-local route can disturb access to the metadata service at 169.254.169.254.",
+        fix: "Add `NOZEROCONF=yes` to `/etc/sysconfig/network`.",
+    },
+    LxCloudinitInstalled {
+        id: "LX-CLOUDINIT-INSTALLED", severity: Warning, service: None,
+        meaning: "Cloud-Init is not installed: the password or key chosen when an ECS is created cannot be injected.",
+        fix: "Install cloud-init from the distribution (EPEL for CentOS).",
+    },
+    LxCloudinitEnabled {
+        id: "LX-CLOUDINIT-ENABLED", severity: Warning, service: None,
+        meaning: "Cloud-Init is installed but will not run at boot (disable marker, masked unit, no stage enabled, ds-identify policy disabled), or only some stages run.",
+        fix: "Remove `/etc/cloud/cloud-init.disabled`, `cloud-init=disabled` on the kernel command line and installer leftovers, `systemctl enable cloud-init-local cloud-init cloud-config cloud-final`, run `cloud-init clean` before shutdown.",
+    },
+    LxCloudinitDatasource {
+        id: "LX-CLOUDINIT-DATASOURCE", severity: Warning, service: None,
+        meaning: "Cloud-Init will not use the OpenStack metadata service the cloud offers (datasource list without OpenStack/ConfigDrive, ds-identify too old to recognise the cloud, a multi-line list ds-identify cannot read).",
+        fix: "Set `datasource_list: [ OpenStack ]` on one line and `datasource: {OpenStack: {metadata_urls: ['http://169.254.169.254']}}` in `/etc/cloud/cloud.cfg.d/`.",
+    },
+    LxCloudinitConfig {
+        id: "LX-CLOUDINIT-CONFIG", severity: Warning, service: None,
+        meaning: "A Cloud-Init setting IMS asks for is not as recommended (advisory).",
+        fix: "Adjust `/etc/cloud/cloud.cfg` as IMS's Configuring Cloud-Init page describes.",
+    },
+    LxGrowpart {
+        id: "LX-GROWPART", severity: Warning, service: None,
+        meaning: "Nothing grows the root partition and file system to the ECS disk size (no growpart program or module).",
+        fix: "Install `cloud-utils-growpart` / `cloud-guest-utils` and keep `growpart` and `resizefs` in `cloud_init_modules`.",
+    },
+    LxSshd {
+        id: "LX-SSHD", severity: Error, service: None,
+        meaning: "No SSH server is installed and enabled; only the remote console remains.",
+        fix: "Install openssh-server and enable it (`systemctl enable sshd` or `ssh`).",
+    },
+    LxSshdConfig {
+        id: "LX-SSHD-CONFIG", severity: Error, service: None,
+        meaning: "sshd is configured in a way that fails on ECS (`ListenAddress` of the old IP) or limits the intended login.",
+        fix: "Remove specific `ListenAddress` lines (listen on all addresses); review `Port`, `PermitRootLogin` and `PasswordAuthentication`.",
+    },
+    LxLoginPath {
+        id: "LX-LOGIN-PATH", severity: Error, service: None,
+        meaning: "There is no way in: Cloud-Init will not inject credentials, no account has a usable password, and no account has an SSH key with sshd enabled.",
+        fix: "Install and enable Cloud-Init with the OpenStack data source, or set a password / authorized key for an account before export.",
+    },
+    LxFirewall {
+        id: "LX-FIREWALL", severity: Warning, service: None,
+        meaning: "An enabled host firewall does not allow TCP 22 (SSH).",
+        fix: "Allow SSH in the firewall (`firewall-cmd --permanent --add-service=ssh`, `ufw allow OpenSSH`) or disable it and use security groups.",
+    },
+    LxSelinux {
+        id: "LX-SELINUX", severity: Warning, service: None,
+        meaning: "SELinux state worth knowing: a pending relabel (`/.autorelabel`) makes the first boot slow and reboot.",
+        fix: "Boot the source VM once to finish the relabel before export.",
+    },
+    LxUvpPv {
+        id: "LX-UVP-PV", severity: Warning, service: None,
+        meaning: "Huawei UVP/Xen PV driver remnants are installed.",
+        fix: "Run `/etc/.uvp-monitor/uninstall`, or `rpm -e kmod-uvpmod uvp-monitor libxenstore_uvp`.",
+    },
+    LxXenLeftovers {
+        id: "LX-XEN-LEFTOVERS", severity: Warning, service: None,
+        meaning: "Xen drivers in initramfs module lists or modprobe aliases, or Xen-only consoles (`hvc0`/`xvc0`).",
+        fix: "Remove the Xen module names and aliases, and use `console=tty0 console=ttyS0` with a getty on tty1.",
+    },
+    LxVmwareTools {
+        id: "LX-VMWARE-TOOLS", severity: Warning, service: None,
+        meaning: "Guest tools of another hypervisor (VMware Tools from the tarball, VirtualBox, Parallels, Citrix) or kudzu are installed.",
+        fix: "Uninstall them in the source VM (`vmware-uninstall-tools.pl`, the vendor's uninstaller); disable kudzu.",
+    },
+    LxXorg {
+        id: "LX-XORG", severity: Warning, service: None,
+        meaning: "The X server is pinned to another hypervisor's video driver.",
+        fix: "Set `Driver \"modesetting\"` in `/etc/X11/xorg.conf`, or remove the Device section.",
+    },
+    LxConsoleTtys0 {
+        id: "LX-CONSOLE-TTYS0", severity: Info, service: None,
+        meaning: "The kernel command line has no `console=ttyS0`; the ECS console log stays empty.",
+        fix: "Add `console=tty0 console=ttyS0,115200n8` to `GRUB_CMDLINE_LINUX`, drop `rhgb quiet`, regenerate the boot configuration.",
+    },
+    LxKdump {
+        id: "LX-KDUMP", severity: Info, service: None,
+        meaning: "`crashkernel=` reserves memory, which matters on small flavors.",
+        fix: "Keep it if kdump is wanted; otherwise remove `crashkernel=` from the kernel command line.",
+    },
+    LxNicMultiqueue {
+        id: "LX-NIC-MULTIQUEUE", severity: Info, service: None,
+        meaning: "The default kernel is older than 2.6.35, so NIC multi-queue (`hw_vif_multiqueue_enabled`) cannot be used.",
+        fix: "Use a kernel of 2.6.35 or later for NIC multi-queue.",
+    },
+    LxMachineId {
+        id: "LX-MACHINE-ID", severity: Info, service: None,
+        meaning: "`/etc/machine-id` is set in the image, so every ECS made from it shares the identity (systemd-networkd DHCP client ID, journald).",
+        fix: "Empty it before export (`truncate -s 0 /etc/machine-id`); systemd creates a new one at first boot.",
+    },
+    LxRtc {
+        id: "LX-RTC", severity: Info, service: None,
+        meaning: "`/etc/adjtime` says the hardware clock keeps local time; Linux on KVM expects UTC.",
+        fix: "`timedatectl set-local-rtc 0` (or write `UTC` on the third line of `/etc/adjtime`).",
+    },
+    LxDhcpLeases {
+        id: "LX-DHCP-LEASES", severity: Info, service: None,
+        meaning: "DHCP lease files of the source network are left in the image.",
+        fix: "Delete them before export; the ECS gets a fresh lease.",
+    },
+    LxAutoconfTrace {
+        id: "LX-AUTOCONF-TRACE", severity: Info, service: None,
+        meaning: "The image was once changed by IMS automatic configuration (`/var/log/rainbow_modification_record.log`).",
+        fix: "Nothing to do; the log shows what IMS changed before.",
+    },
     // --- Produced files (verifier, bitmap, manifest) ---------------------------
     Zvhd2Structure {
         id: "ZVHD2-STRUCTURE", severity: Error, service: Some("IMG.0057"),
@@ -600,6 +847,8 @@ pub fn catalogue_markdown() -> String {
         ("OS-", "OS versions"),
         ("IMAGE-", "The image file"),
         ("DISK-", "Partition table and boot"),
+        ("IMG-", "Guest: what can boot the image"),
+        ("LX-", "Guest: Linux"),
         ("ZVHD2-", "Produced files"),
     ];
     let group_of = |id: &str| {

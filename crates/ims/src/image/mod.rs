@@ -11,6 +11,7 @@ pub use imsprep_probe::{Format, PartitionTable};
 
 use crate::finding::{Code, Finding};
 use crate::model::{Architecture, Firmware, ImageRequest, ImageType};
+use crate::os::Cloud;
 use crate::shown::quoted;
 
 /// One GiB; `min_disk` is in these units.
@@ -121,6 +122,9 @@ pub struct Intent {
     pub image_object: Option<String>,
     /// Object name of the bitmap file, for a RAW image.
     pub bitmap_object: Option<String>,
+    /// The cloud the image goes to, when known: it decides which
+    /// `os_version` spelling is chosen and how UEFI is registered.
+    pub cloud: Option<Cloud>,
 }
 
 impl Default for Intent {
@@ -132,6 +136,7 @@ impl Default for Intent {
             min_disk: None,
             image_object: None,
             bitmap_object: None,
+            cloud: None,
         }
     }
 }
@@ -155,6 +160,7 @@ impl Intent {
             min_disk: req.min_disk,
             image_object: req.object_name().map(str::to_owned),
             bitmap_object: None,
+            cloud: None,
         }
     }
 }
