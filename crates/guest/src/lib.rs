@@ -16,10 +16,12 @@ pub mod evidence;
 pub mod files;
 pub mod linux;
 pub mod text;
+pub mod windows;
 
 pub use dir::DirGuest;
 pub use evidence::{Evidence, EvidenceKind, Fact};
 pub use files::{
-    DiskFacts, FileKind, FileMeta, GuestError, GuestFiles, PartitionTable, VolumeInfo,
+    DiskFacts, FileKind, FileMeta, GuestError, GuestFiles, PartitionTable, VolumeInfo, VolumeState,
 };
 pub use linux::{inspect_linux, LinuxFacts};
+pub use windows::{inspect_windows, WindowsFacts};
