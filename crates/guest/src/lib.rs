@@ -15,6 +15,8 @@ pub mod dir;
 pub mod evidence;
 pub mod files;
 pub mod linux;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod text;
 pub mod windows;
 

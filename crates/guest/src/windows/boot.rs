@@ -415,7 +415,7 @@ pub fn pending(
     };
     if let Some(cs) = cs {
         p.pending_renames = system
-            .multi(
+            .multi_all(
                 &format!("{cs}\\Control\\Session Manager"),
                 "PendingFileRenameOperations",
                 &mut ev,

@@ -93,6 +93,36 @@ impl<'a> Reg<'a> {
         }
     }
 
+    /// The raw data of `key\\value`, recorded in evidence by its decoded
+    /// form.
+    pub fn raw(&self, key: &str, value: &str, ev: &mut Vec<Evidence>) -> Option<Vec<u8>> {
+        self.data(key, value, ev)?;
+        let k = self.hive.key(key).ok()??;
+        let v = self.hive.value(&k, value).ok()??;
+        v.data().ok().map(|d| d.into_owned())
+    }
+
+    /// Every string of a REG_MULTI_SZ, empty ones included. Lists such as
+    /// `PendingFileRenameOperations` pair a source with an empty target
+    /// (delete), so an empty string does not end them; only the end of
+    /// the data does.
+    pub fn multi_all(&self, key: &str, value: &str, ev: &mut Vec<Evidence>) -> Option<Vec<String>> {
+        let raw = self.raw(key, value, ev)?;
+        let units: Vec<u16> = raw
+            .chunks_exact(2)
+            .filter_map(|c| <[u8; 2]>::try_from(c).ok().map(u16::from_le_bytes))
+            .collect();
+        let mut items: Vec<String> = units
+            .split(|u| *u == 0)
+            .map(String::from_utf16_lossy)
+            .collect();
+        // The data ends with the last string's NUL and the list's NUL.
+        while items.last().is_some_and(|s| s.is_empty()) {
+            items.pop();
+        }
+        Some(items)
+    }
+
     /// A number (REG_DWORD, or REG_QWORD when it fits).
     pub fn dword(&self, key: &str, value: &str, ev: &mut Vec<Evidence>) -> Option<u32> {
         match self.data(key, value, ev)? {
