@@ -11,6 +11,7 @@
 
 pub mod builder;
 pub mod finding;
+pub mod guest;
 pub mod image;
 pub mod lint;
 pub mod manifest;

@@ -10,7 +10,10 @@
 //! `CurrentControlSet` is a link the kernel makes at boot and does not
 //! exist offline.
 
-use imsprep_regf::{BaseBlock, Hive, HiveState};
+use imsprep_regf::{BaseBlock, Hive};
+
+/// Whether a hive was clean, stale or recovered (from `imsprep-regf`).
+pub use imsprep_regf::HiveState;
 
 use super::paths::{find_ci, find_file_ci};
 use super::registry::Reg;
