@@ -24,8 +24,10 @@
 //! - FAT12/16/32 with long names ([`fat`]): written here, bounded, because
 //!   `fatfs` needs storage it can write and does not bound cluster-chain
 //!   walks on hostile input.
-//! - NTFS is recognised by [`open_filesystem`] and refused as
-//!   [`FsError::Unsupported`] until its reader lands.
+//! - NTFS ([`ntfs`]): through the `ntfs` crate for MFT records,
+//!   attributes and data runs; the boot sector, directory indexes, the
+//!   $UpCase table and reparse points are checked or parsed here, where
+//!   the crate panics or loops on hostile input.
 //! - exFAT, ISO 9660 and LUKS are recognised and refused; swap and LVM2
 //!   physical volumes are not file systems (`Ok(None)`).
 //!
@@ -43,6 +45,7 @@ mod error;
 pub mod ext4;
 pub mod fat;
 mod filesystem;
+pub mod ntfs;
 mod open;
 pub mod path;
 mod volume;

@@ -32,7 +32,7 @@ pub fn open_filesystem(volume: Volume) -> Result<Option<Box<dyn FileSystem>>, Fs
         Filesystem::Fat12 | Filesystem::Fat16 | Filesystem::Fat32 => {
             Ok(Some(Box::new(crate::fat::Fat::open(volume)?)))
         }
-        Filesystem::Ntfs => unsupported("NTFS file system (no reader in this version)"),
+        Filesystem::Ntfs => Ok(Some(Box::new(crate::ntfs::Ntfs::open(volume)?))),
         Filesystem::Xfs => Ok(Some(Box::new(crate::xfs::Xfs::open(volume)?))),
         Filesystem::Btrfs => Ok(Some(Box::new(crate::btrfs::Btrfs::open(volume)?))),
         Filesystem::Exfat => unsupported("exFAT file system"),
