@@ -608,3 +608,49 @@ fn windows_7_signing() {
     let f = inspect(&t);
     assert!(f.driver_signing.get().unwrap().sha2_update);
 }
+
+/// A tiny deterministic generator for the damage test.
+fn lcg(state: &mut u64) -> u64 {
+    *state = state
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    *state >> 33
+}
+
+#[test]
+fn damaged_hives_and_wrong_types_never_panic() {
+    let (_d, mut t) = tree();
+    // Values of the wrong type read as absent, with what was found.
+    t.system
+        .set(&c("Services\\viostor"), "Start", sz("0"))
+        .set("Select", "Current", sz("1"));
+    let f = inspect(&t);
+    assert!(f.control_set.get().is_none());
+
+    let (_d, t) = tree();
+    let b = build(&t);
+    let root = b._dir.path().join("c/Windows/System32/config");
+    let system = std::fs::read(root.join("SYSTEM")).unwrap();
+    let software = std::fs::read(root.join("SOFTWARE")).unwrap();
+    let mut seed = 7u64;
+    for round in 0..60 {
+        let (name, orig) = if round % 2 == 0 {
+            ("SYSTEM", &system)
+        } else {
+            ("SOFTWARE", &software)
+        };
+        let mut hive = orig.clone();
+        for _ in 0..24 {
+            let at = 4096 + (lcg(&mut seed) as usize) % (hive.len() - 4096);
+            hive[at] ^= 1 << (lcg(&mut seed) % 8);
+        }
+        if round % 10 == 9 {
+            hive.truncate(4096 + (lcg(&mut seed) as usize) % (hive.len() - 4096));
+        }
+        std::fs::write(root.join(name), &hive).unwrap();
+        let f = inspect_windows(&b.guest);
+        // Either the hive opened (facts, maybe partial) or the reason is given.
+        assert!(f.hives.get().is_some() || f.hives.unknown.is_some());
+        std::fs::write(root.join(name), orig).unwrap();
+    }
+}

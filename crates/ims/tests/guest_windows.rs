@@ -356,6 +356,13 @@ fn virtio_blk_checks() {
     );
 
     let mut t = WinTree::server_2019(d.path());
+    t.system
+        .set(&c("Services\\viostor"), "Type", V::Dword(0x20));
+    assert!(only(&check(&t), "WIN-VIRTIO-BLK", Severity::Error)
+        .message
+        .contains("Type=32"));
+
+    let mut t = WinTree::server_2019(d.path());
     t.files.remove("/Windows/System32/drivers/viostor.sys");
     assert!(only(&check(&t), "WIN-VIRTIO-BLK", Severity::Error)
         .message

@@ -214,34 +214,69 @@ fn id_prefix(dev: &str) -> String {
     format!("VEN_1AF4&DEV_{dev}")
 }
 
+/// The listings every driver lookup needs, read once: DriverStore
+/// package folders and the subkeys of CriticalDeviceDatabase,
+/// `DriverDatabase\DeviceIds\PCI` and `Enum\PCI`.
+#[derive(Debug, Clone, Default)]
+pub struct DriverIndex {
+    /// Folder names in `System32\DriverStore\FileRepository`.
+    pub store: Vec<String>,
+    /// Subkeys of `Control\CriticalDeviceDatabase`.
+    pub cddb: Vec<String>,
+    /// Subkeys of `SYSTEM\DriverDatabase\DeviceIds\PCI`.
+    pub driver_database: Vec<String>,
+    /// Subkeys of `Enum\PCI`.
+    pub enumerated: Vec<String>,
+}
+
+const DEVICE_IDS_KEY: &str = "DriverDatabase\\DeviceIds\\PCI";
+
+impl DriverIndex {
+    /// Reads the listings.
+    pub fn read(guest: &dyn GuestFiles, system: Reg<'_>, cs: &str, root: &str) -> DriverIndex {
+        DriverIndex {
+            store: list_ci(
+                guest,
+                &format!("{root}/System32/DriverStore/FileRepository"),
+            )
+            .into_iter()
+            .filter(|(_, k)| *k == FileKind::Dir)
+            .map(|(n, _)| n)
+            .collect(),
+            cddb: system.subkey_names(&format!("{cs}\\Control\\CriticalDeviceDatabase")),
+            driver_database: system.subkey_names(DEVICE_IDS_KEY),
+            enumerated: system.subkey_names(&format!("{cs}\\Enum\\PCI")),
+        }
+    }
+}
+
 /// Reads a virtio driver's registration.
 pub fn driver(
     guest: &dyn GuestFiles,
     system: Reg<'_>,
     cs: &str,
     root: &str,
+    index: &DriverIndex,
     d: VirtioDriver,
     ev: &mut Vec<Evidence>,
 ) -> DriverFacts {
     let service = service(guest, system, cs, root, d.service, ev);
     let store_prefix = format!("{}.inf_", d.service.to_ascii_lowercase());
-    let driver_store: Vec<String> = list_ci(
-        guest,
-        &format!("{root}/System32/DriverStore/FileRepository"),
-    )
-    .into_iter()
-    .filter(|(n, k)| *k == FileKind::Dir && n.to_ascii_lowercase().starts_with(&store_prefix))
-    .map(|(n, _)| format!("{root}/System32/DriverStore/FileRepository/{n}"))
-    .collect();
+    let driver_store: Vec<String> = index
+        .store
+        .iter()
+        .filter(|n| n.to_ascii_lowercase().starts_with(&store_prefix))
+        .map(|n| format!("{root}/System32/DriverStore/FileRepository/{n}"))
+        .collect();
     for p in &driver_store {
         ev.push(Evidence::file(p, "driver package present"));
     }
     let cddb_key = format!("{cs}\\Control\\CriticalDeviceDatabase");
-    let cddb = system.subkey_names(&cddb_key);
-    let dd_key = "DriverDatabase\\DeviceIds\\PCI";
-    let dd = system.subkey_names(dd_key);
+    let cddb = &index.cddb;
+    let dd_key = DEVICE_IDS_KEY;
+    let dd = &index.driver_database;
     let enum_key = format!("{cs}\\Enum\\PCI");
-    let enumerated = system.subkey_names(&enum_key);
+    let enumerated = &index.enumerated;
     let mut ids = Vec::new();
     for dev in d.device_ids {
         let prefix = id_prefix(dev);

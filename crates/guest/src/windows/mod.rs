@@ -185,16 +185,17 @@ pub fn inspect_windows(guest: &dyn GuestFiles) -> WindowsFacts {
     facts.control_set = control_set;
     let cs = cs.as_str();
     let mut ev = Vec::new();
+    let index = drivers::DriverIndex::read(guest, sys, cs, sr_path);
     let blk = drivers::VirtioBlk {
-        viostor: drivers::driver(guest, sys, cs, sr_path, drivers::VIOSTOR, &mut ev),
-        vioscsi: drivers::driver(guest, sys, cs, sr_path, drivers::VIOSCSI, &mut ev),
+        viostor: drivers::driver(guest, sys, cs, sr_path, &index, drivers::VIOSTOR, &mut ev),
+        vioscsi: drivers::driver(guest, sys, cs, sr_path, &index, drivers::VIOSCSI, &mut ev),
     };
     facts.virtio_blk = Fact::found(blk, std::mem::take(&mut ev));
-    let net = drivers::driver(guest, sys, cs, sr_path, drivers::NETKVM, &mut ev);
+    let net = drivers::driver(guest, sys, cs, sr_path, &index, drivers::NETKVM, &mut ev);
     facts.virtio_net = Fact::found(net, std::mem::take(&mut ev));
     let other: Vec<drivers::DriverFacts> = drivers::OTHER_VIRTIO
         .iter()
-        .map(|d| drivers::driver(guest, sys, cs, sr_path, *d, &mut ev))
+        .map(|d| drivers::driver(guest, sys, cs, sr_path, &index, *d, &mut ev))
         .collect();
     let uvp = paths::find_file_ci(guest, "/Program Files (x86)/virtio/bin/version")
         .ok()

@@ -66,6 +66,13 @@ fn service_problems(s: &ServiceFacts, boot_start: bool) -> Vec<String> {
         None if boot_start => p.push(format!("service {} has no Start value", s.name)),
         _ => {}
     }
+    if boot_start && s.service_type.is_some_and(|t| t != 1) {
+        p.push(format!(
+            "service {} is not a kernel driver (Type={}; 1 is needed)",
+            s.name,
+            s.service_type.unwrap_or_default()
+        ));
+    }
     if let Some(f) = &s.file {
         if !s.file_present {
             p.push(format!("its file {f} is missing"));
