@@ -417,7 +417,7 @@ impl WinTree {
         files.insert("/pagefile.sys".into(), vec![0; 16]);
         files.insert(
             "/Program Files/Cloudbase Solutions/Cloudbase-Init/conf/cloudbase-init.conf".into(),
-            b"[DEFAULT]\nusername=Administrator\nmetadata_services=cloudbaseinit.metadata.services.httpservice.HttpService\nreal_time_clock_utc=true\nplugins=cloudbaseinit.plugins.common.mtu.MTUPlugin,cloudbaseinit.plugins.common.sethostname.SetHostNamePlugin,cloudbaseinit.plugins.common.setuserpassword.SetUserPasswordPlugin\nnetbios_host_name_compatibility=false\n".to_vec(),
+            b"[DEFAULT]\nusername=Administrator\nmetadata_services=cloudbaseinit.metadata.services.httpservice.HttpService\nreal_time_clock_utc=true\nplugins=cloudbaseinit.plugins.common.mtu.MTUPlugin,cloudbaseinit.plugins.common.sethostname.SetHostNamePlugin,cloudbaseinit.plugins.common.setuserpassword.SetUserPasswordPlugin\nnetbios_host_name_compatibility=false\n[openstack]\nadd_metadata_private_ip_route=False\n".to_vec(),
         );
         let dirs = vec![
             "/Windows/System32/DriverStore/FileRepository/viostor.inf_amd64_5c3b1d7a2e9f0c11"

@@ -58,6 +58,10 @@ fn ready_tree_passes() {
     );
     assert!(v.message.contains("EditionID \"ServerStandard\""));
     assert!(v.fix.contains("Windows Server 2019 Standard 64bit"));
+    assert!(
+        f.iter().all(|x| x.code.id() != "WIN-CLOUDBASE-INIT"),
+        "{f:#?}"
+    );
     // Advisory: vioser and viorng are not installed.
     let o = only(&f, "WIN-VIRTIO-OTHER", Severity::Info);
     assert!(
@@ -584,9 +588,16 @@ fn san_cloudbase_rtc_pagefile_policy_signing_display() {
         .iter()
         .filter(|x| x.code.id() == "WIN-CLOUDBASE-INIT")
         .collect();
-    assert_eq!(cb.len(), 2, "{cb:#?}");
+    assert_eq!(cb.len(), 3, "{cb:#?}");
     assert!(cb[0].message.contains("EC2Service") && cb[0].severity == Severity::Warning);
-    assert!(cb[1].message.contains("WinRM") && cb[1].severity == Severity::Info);
+    assert!(cb[1]
+        .message
+        .contains("netbios_host_name_compatibility=false"));
+    assert!(cb[1]
+        .message
+        .contains("add_metadata_private_ip_route=False"));
+    assert!(!cb[1].message.contains("username=") && cb[1].severity == Severity::Info);
+    assert!(cb[2].message.contains("WinRM") && cb[2].severity == Severity::Info);
     assert!(only(&f, "WIN-RTC", Severity::Warning)
         .message
         .contains("real_time_clock_utc is false"));

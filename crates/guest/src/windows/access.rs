@@ -347,6 +347,10 @@ pub struct CloudbaseInit {
     pub plugins: Option<String>,
     /// `username`.
     pub username: Option<String>,
+    /// `netbios_host_name_compatibility`.
+    pub netbios_host_name_compatibility: Option<String>,
+    /// `[openstack] add_metadata_private_ip_route`.
+    pub add_metadata_private_ip_route: Option<String>,
     /// Per-instance plugin state subkeys from a previous instance.
     pub instance_state: Vec<String>,
 }
@@ -370,6 +374,12 @@ pub const CLOUDBASE_DIR: &str = "/Program Files/Cloudbase Solutions/Cloudbase-In
 
 /// `key = value` from an INI file's `[DEFAULT]` section (or no section).
 fn ini_default(text: &str, key: &str) -> Option<String> {
+    ini_value(text, "default", key)
+}
+
+/// `key = value` from section `wanted` (lower case) of an INI file; the
+/// last one wins, as in oslo.config.
+fn ini_value(text: &str, wanted: &str, key: &str) -> Option<String> {
     let mut section = String::from("default");
     let mut found = None;
     for line in text.lines() {
@@ -381,7 +391,7 @@ fn ini_default(text: &str, key: &str) -> Option<String> {
             section = s.trim().to_ascii_lowercase();
             continue;
         }
-        if section != "default" {
+        if section != wanted {
             continue;
         }
         if let Some((k, v)) = line.split_once('=') {
@@ -442,12 +452,25 @@ pub fn cloudbase_init(
             ("real_time_clock_utc", &mut c.real_time_clock_utc),
             ("plugins", &mut c.plugins),
             ("username", &mut c.username),
+            (
+                "netbios_host_name_compatibility",
+                &mut c.netbios_host_name_compatibility,
+            ),
         ] {
             if let Some(v) = ini_default(&text, key) {
                 ev.push(Evidence::file(&found, format!("{key} = {v}")));
                 if main || slot.is_none() {
                     *slot = Some(v);
                 }
+            }
+        }
+        if let Some(v) = ini_value(&text, "openstack", "add_metadata_private_ip_route") {
+            ev.push(Evidence::file(
+                &found,
+                format!("[openstack] add_metadata_private_ip_route = {v}"),
+            ));
+            if main || c.add_metadata_private_ip_route.is_none() {
+                c.add_metadata_private_ip_route = Some(v);
             }
         }
     }

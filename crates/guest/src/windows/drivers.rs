@@ -129,6 +129,8 @@ pub struct ServiceFacts {
     pub group: Option<String>,
     /// `ImagePath`, as stored.
     pub image_path: Option<String>,
+    /// `ObjectName`: the account a service process runs as.
+    pub object_name: Option<String>,
     /// Guest path of the image file (from `ImagePath` or the default).
     pub file: Option<String>,
     /// That file exists.
@@ -190,6 +192,9 @@ pub fn service(
     s.error_control = system.dword(&key, "ErrorControl", ev);
     s.group = system.string(&key, "Group", ev);
     s.image_path = system.string(&key, "ImagePath", ev);
+    if s.service_type.is_some_and(|t| t & 0x30 != 0) {
+        s.object_name = system.string(&key, "ObjectName", ev);
+    }
     let is_driver = s.service_type.is_some_and(|t| t & 0x3 != 0);
     s.file = match &s.image_path {
         Some(ip) => image_path_to_guest(root, ip),

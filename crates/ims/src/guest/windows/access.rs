@@ -240,6 +240,34 @@ fn cloudbase_init(facts: &WindowsFacts, cs: &str, out: &mut Vec<Finding>) {
             ));
         }
     }
+    let mut advice = Vec::new();
+    if unset_or_true(c.netbios_host_name_compatibility.as_deref()) {
+        advice.push("netbios_host_name_compatibility=false".to_string());
+    }
+    if unset_or_true(c.add_metadata_private_ip_route.as_deref()) {
+        advice.push("[openstack] add_metadata_private_ip_route=False".to_string());
+    }
+    if c.username
+        .as_deref()
+        .is_some_and(|u| !u.eq_ignore_ascii_case("Administrator"))
+    {
+        advice.push("username=Administrator".to_string());
+    }
+    if c.service
+        .object_name
+        .as_deref()
+        .is_some_and(|o| o.eq_ignore_ascii_case("LocalSystem"))
+    {
+        advice.push("the service not running as LocalSystem (an installer option)".to_string());
+    }
+    if !advice.is_empty() {
+        out.push(info(
+            Code::WinCloudbaseInit,
+            c.conf.as_deref().unwrap_or(&path),
+            format!("IMS recommends: {}", advice.join(", ")),
+            ev,
+        ));
+    }
     if c.winrm_plugins() {
         out.push(info(
             Code::WinCloudbaseInit,
@@ -259,6 +287,13 @@ fn cloudbase_init(facts: &WindowsFacts, cs: &str, out: &mut Vec<Finding>) {
             ev,
         ));
     }
+}
+
+/// An INI boolean that is absent or true (these options default to true).
+fn unset_or_true(v: Option<&str>) -> bool {
+    v.map_or(true, |v| {
+        !(v.eq_ignore_ascii_case("false") || v == "0" || v.eq_ignore_ascii_case("no"))
+    })
 }
 
 fn rtc(facts: &WindowsFacts, cs: &str, out: &mut Vec<Finding>) {
