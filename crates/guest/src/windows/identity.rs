@@ -144,7 +144,7 @@ pub fn pe_machine(head: &[u8]) -> Result<u16, String> {
     if head.get(at..at.saturating_add(4)) != Some(b"PE\0\0".as_slice()) {
         return Err(format!("no PE signature at e_lfanew {lfanew:#x}"));
     }
-    head.get(at + 4..at + 6)
+    head.get(at.saturating_add(4)..at.saturating_add(6))
         .and_then(|b| <[u8; 2]>::try_from(b).ok())
         .map(u16::from_le_bytes)
         .ok_or_else(|| "file ends before the PE Machine field".into())
