@@ -12,7 +12,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::files::{
-    resolve_path, DiskFacts, FileKind, FileMeta, GuestError, GuestFiles, VolumeInfo,
+    resolve_path, DiskFacts, FileKind, FileMeta, GuestError, GuestFiles, VolumeInfo, VolumeState,
 };
 
 /// A guest rooted at a host directory.
@@ -22,6 +22,7 @@ pub struct DirGuest {
     volumes: Vec<VolumeInfo>,
     disk: DiskFacts,
     volume_roots: Vec<(String, PathBuf)>,
+    volume_states: Vec<(String, Vec<VolumeState>)>,
 }
 
 impl DirGuest {
@@ -32,6 +33,7 @@ impl DirGuest {
             volumes: Vec::new(),
             disk: DiskFacts::default(),
             volume_roots: Vec::new(),
+            volume_states: Vec::new(),
         }
     }
 
@@ -51,6 +53,13 @@ impl DirGuest {
     /// (for [`GuestFiles::volume_files`]).
     pub fn with_volume_root(mut self, device: &str, dir: impl Into<PathBuf>) -> DirGuest {
         self.volume_roots.push((device.to_string(), dir.into()));
+        self
+    }
+
+    /// Report `states` for volume `device` (for
+    /// [`GuestFiles::volume_state`]).
+    pub fn with_volume_state(mut self, device: &str, states: Vec<VolumeState>) -> DirGuest {
+        self.volume_states.push((device.to_string(), states));
         self
     }
 
@@ -217,5 +226,12 @@ impl GuestFiles for DirGuest {
     fn volume_files(&self, device: &str) -> Option<Box<dyn GuestFiles + '_>> {
         let (_, dir) = self.volume_roots.iter().find(|(d, _)| d == device)?;
         Some(Box::new(DirGuest::new(Path::new(dir))))
+    }
+
+    fn volume_state(&self, device: &str) -> Option<Vec<VolumeState>> {
+        self.volume_states
+            .iter()
+            .find(|(d, _)| d == device)
+            .map(|(_, s)| s.clone())
     }
 }

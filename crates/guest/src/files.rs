@@ -115,6 +115,22 @@ impl Default for DiskFacts {
     }
 }
 
+/// How a file system was left, as its reader tells from its structures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VolumeState {
+    /// Not cleanly unmounted (NTFS dirty flag, ext state not clean, ...).
+    Dirty,
+    /// The journal holds transactions not yet applied.
+    NeedsRecovery,
+    /// The file system recorded errors.
+    Errors,
+    /// Windows hibernated (or shut down with Fast Startup) with this
+    /// volume mounted.
+    Hibernated,
+    /// Anything else worth telling, in words.
+    Other(String),
+}
+
 /// Why a guest path could not be read.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum GuestError {
@@ -227,6 +243,13 @@ pub trait GuestFiles: Send + Sync {
     /// mount (typically an ESP without an fstab entry). `None` when the
     /// volume is unknown or cannot be read.
     fn volume_files(&self, device: &str) -> Option<Box<dyn GuestFiles + '_>> {
+        let _ = device;
+        None
+    }
+
+    /// How the file system on `device` was left (empty when clean);
+    /// `None` when the implementation cannot tell.
+    fn volume_state(&self, device: &str) -> Option<Vec<VolumeState>> {
         let _ = device;
         None
     }

@@ -17,12 +17,16 @@ pub mod evidence;
 pub mod files;
 pub mod image;
 pub mod linux;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod text;
+pub mod windows;
 
 pub use dir::DirGuest;
 pub use evidence::{Evidence, EvidenceKind, Fact};
 pub use files::{
-    DiskFacts, FileKind, FileMeta, GuestError, GuestFiles, PartitionTable, VolumeInfo,
+    DiskFacts, FileKind, FileMeta, GuestError, GuestFiles, PartitionTable, VolumeInfo, VolumeState,
 };
 pub use image::{inspect_disk, DiskInspection, ImageGuest};
 pub use linux::{inspect_linux, LinuxFacts};
+pub use windows::{inspect_windows, WindowsFacts};

@@ -690,6 +690,128 @@ codes! {
         meaning: "A file's size or CRC-32 differs from the upload manifest; it changed or was copied incompletely.",
         fix: "Prepare the upload set again, or copy the file again.",
     },
+
+    // --- Guest: Windows ------------------------------------------------------------
+    WinSystemroot {
+        id: "WIN-SYSTEMROOT", severity: Error, service: None,
+        meaning: "The Windows directory or its SYSTEM and SOFTWARE hives could not be found or read, so no Windows check can be decided.",
+        fix: "Check that the image is the whole Windows system disk, not encrypted (BitLocker) and not damaged; export it again after a full shutdown.",
+    },
+    WinHiveDirty {
+        id: "WIN-HIVE-DIRTY", severity: Warning, service: None,
+        meaning: "A registry hive was not flushed at shutdown (its sequence numbers differ): recent changes, such as a driver installed just before shutdown, may exist only in its transaction logs.",
+        fix: "Boot the source VM and shut it down fully (`shutdown /s /t 0`), then export the disk again.",
+    },
+    WinControlset {
+        id: "WIN-CONTROLSET", severity: Error, service: None,
+        meaning: "`SYSTEM\\Select` does not name an existing control set, or `Default` differs from `Current`.",
+        fix: "Boot the source VM once so Windows repairs its control sets, shut it down fully and export again.",
+    },
+    WinOsId {
+        id: "WIN-OS-ID", severity: Error, service: None,
+        meaning: "The Windows product, edition and build could not be read from `SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion`.",
+        fix: "Check that the SOFTWARE hive is intact; otherwise give `os_version` by hand after checking the system in the source VM (`winver`).",
+    },
+    WinOsVersion {
+        id: "WIN-OS-VERSION", severity: Error, service: None,
+        meaning: "The `os_version` string for this Windows: chosen from the cloud's list by product, edition and build, or no listed string fits.",
+        fix: "Register the image with the `os_version` given; if none is listed, the cloud does not support this Windows version.",
+    },
+    WinArch {
+        id: "WIN-ARCH", severity: Error, service: None,
+        meaning: "The Windows architecture is not x64 (32-bit x86 has few flavors; ARM64 Windows has no import path), or it could not be read.",
+        fix: "Import a 64-bit (x64) Windows.",
+    },
+    WinBootmode {
+        id: "WIN-BOOTMODE", severity: Error, service: None,
+        meaning: "Windows Boot Manager and its BCD store are missing for the firmware the image will start with (BIOS: active partition with `bootmgr` and `Boot\\BCD`; UEFI: ESP with `bootmgfw.efi`, `BCD` and `EFI\\BOOT\\BOOTX64.EFI`).",
+        fix: "Repair the boot files in the source VM (`bcdboot C:\\Windows /s <system partition> /f ALL`), or register the image with the firmware it has (`hw_firmware_type`).",
+    },
+    WinNtfsState {
+        id: "WIN-NTFS-STATE", severity: Error, service: None,
+        meaning: "The Windows volume was hibernated or shut down with Fast Startup (it would resume into the old hardware), or it is marked dirty.",
+        fix: "In the source VM: `powercfg /h off`, turn off Fast Startup, then shut down fully with `shutdown /s /t 0` and export again.",
+    },
+    WinPending {
+        id: "WIN-PENDING", severity: Warning, service: None,
+        meaning: "Windows has a reboot or updates pending, or is sealed by Sysprep without an unattend file, so the first boot on the cloud is long or stops at OOBE.",
+        fix: "Reboot the source VM until nothing is pending; for a Sysprep-sealed image provide an unattend file (Cloudbase-Init's `Unattend.xml`) so OOBE runs without input.",
+    },
+    WinVirtioBlk {
+        id: "WIN-VIRTIO-BLK", severity: Error, service: None,
+        meaning: "The virtio block driver (viostor, or vioscsi) is not registered to start at boot for the virtio PCI IDs: Windows would stop with INACCESSIBLE_BOOT_DEVICE (0x7B).",
+        fix: "Install the virtio-win drivers (e.g. `virtio-win-gt-x64.msi`, all components) in the source VM while a virtio disk is attached, or run `pnputil /add-driver viostor.inf /install`, and confirm `Services\\viostor\\Start` is 0.",
+    },
+    WinVirtioNet {
+        id: "WIN-VIRTIO-NET", severity: Error, service: None,
+        meaning: "The virtio network driver (netkvm) is not installed for the virtio NIC IDs: the instance would have no network.",
+        fix: "Install the virtio-win network driver (netkvm) in the source VM.",
+    },
+    WinVirtioOther {
+        id: "WIN-VIRTIO-OTHER", severity: Info, service: None,
+        meaning: "Other virtio drivers (balloon, serial, RNG) or the guest agent are missing, or Huawei UVP VMTools are present; only comfort features depend on them.",
+        fix: "Install the full virtio-win package if memory ballooning or the serial channel is wanted.",
+    },
+    WinClassFilters {
+        id: "WIN-CLASS-FILTERS", severity: Error, service: None,
+        meaning: "A storage class filter driver (UpperFilters/LowerFilters of the disk, SCSI, IDE or volume class) is missing, disabled or has no file, so the storage stack fails at boot; or it belongs to the old platform.",
+        fix: "Remove the filter's name from the class's `UpperFilters`/`LowerFilters` (or reinstall the product it belongs to) in the source VM.",
+    },
+    WinForeignTools {
+        id: "WIN-FOREIGN-TOOLS", severity: Warning, service: None,
+        meaning: "Guest tools of another platform (VMware Tools, Xen/Citrix PV drivers, Parallels, VirtualBox, Hyper-V) are installed; they can block driver installation or fail at boot.",
+        fix: "Uninstall the other platform's tools in the source VM before installing the virtio drivers.",
+    },
+    WinDhcp {
+        id: "WIN-DHCP", severity: Error, service: None,
+        meaning: "The DHCP client service is disabled or a virtio NIC has a static address, so the instance would not get its address from the cloud.",
+        fix: "Enable the DHCP Client service and set every adapter to obtain its address and DNS servers automatically (`netsh interface ip set address \"<name>\" dhcp`).",
+    },
+    WinRdp {
+        id: "WIN-RDP", severity: Error, service: None,
+        meaning: "Remote Desktop is turned off (by setting or policy) or its service is disabled, so the instance cannot be reached with RDP.",
+        fix: "Enable Remote Desktop in the source VM (System Properties, Remote; or set `fDenyTSConnections` to 0) and leave TermService enabled.",
+    },
+    WinRdpFirewall {
+        id: "WIN-RDP-FIREWALL", severity: Error, service: None,
+        meaning: "Windows Firewall filters the Public profile (a new network is Public) and no enabled rule lets Remote Desktop in on it.",
+        fix: "Enable the Remote Desktop rule for all profiles: `Enable-NetFirewallRule -DisplayGroup \"Remote Desktop\"`.",
+    },
+    WinSanPolicy {
+        id: "WIN-SAN-POLICY", severity: Warning, service: None,
+        meaning: "The SAN policy is not OnlineAll, so attached data disks may stay offline.",
+        fix: "In the source VM run `diskpart` then `san policy=OnlineAll`.",
+    },
+    WinCloudbaseInit {
+        id: "WIN-CLOUDBASE-INIT", severity: Warning, service: None,
+        meaning: "Cloudbase-Init is not installed, not enabled, or not set up for the cloud's metadata service, so passwords, keys and user data are not applied.",
+        fix: "Install Cloudbase-Init and set `metadata_services=cloudbaseinit.metadata.services.httpservice.HttpService` in `cloudbase-init.conf`.",
+    },
+    WinRtc {
+        id: "WIN-RTC", severity: Warning, service: None,
+        meaning: "The hardware-clock setting (`RealTimeIsUniversal`) and Cloudbase-Init's `real_time_clock_utc` do not agree, so the clock may be off by the time-zone difference.",
+        fix: "Set `RealTimeIsUniversal` to 1 and `real_time_clock_utc=true` in `cloudbase-init.conf`, or neither.",
+    },
+    WinPagefile {
+        id: "WIN-PAGEFILE", severity: Warning, service: None,
+        meaning: "A page file is configured on a drive other than the system drive (not in the image), or is sized automatically.",
+        fix: "Configure the page file on C: only, with a fixed size.",
+    },
+    WinDeviceInstallPolicy {
+        id: "WIN-DEVICE-INSTALL-POLICY", severity: Warning, service: None,
+        meaning: "Group Policy restricts device installation, so the new virtio devices may be refused.",
+        fix: "Remove the device installation restrictions (`Policies\\Microsoft\\Windows\\DeviceInstall\\Restrictions`) in the source VM.",
+    },
+    WinDriverSigning {
+        id: "WIN-DRIVER-SIGNING", severity: Warning, service: None,
+        meaning: "Windows 7 / Server 2008 R2 lacks the SHA-2 code-signing update (KB4474419), which current virtio drivers need.",
+        fix: "Install KB4474419 (and the servicing stack update) in the source VM, or use a virtio-win release signed with SHA-1.",
+    },
+    WinDisplayPower {
+        id: "WIN-DISPLAY-POWER", severity: Info, service: None,
+        meaning: "The active power plan turns the display off; IMS asks for \"Never\".",
+        fix: "Set \"Turn off the display\" to Never in the active power plan.",
+    },
 }
 
 impl Code {
@@ -849,6 +971,7 @@ pub fn catalogue_markdown() -> String {
         ("DISK-", "Partition table and boot"),
         ("IMG-", "Guest: what can boot the image"),
         ("LX-", "Guest: Linux"),
+        ("WIN-", "Guest: Windows"),
         ("ZVHD2-", "Produced files"),
     ];
     let group_of = |id: &str| {

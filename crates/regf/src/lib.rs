@@ -62,6 +62,8 @@ mod log;
 mod marvin;
 mod names;
 mod subkeys;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 mod time;
 mod value;
 mod walk;

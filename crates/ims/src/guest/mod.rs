@@ -6,7 +6,8 @@
 //! [`check_fs_state`] decides IMG-FS-CLEAN and IMG-FREE-SPACE for one
 //! mounted volume; [`check_declared`] compares a given `os_version` and
 //! `architecture` with the guest; [`os_version_for`] chooses the
-//! `os_version` string.
+//! `os_version` string. [`check_windows`] runs every Windows (WIN-*)
+//! check and IMG-OS-SUPPORTED for a Windows guest.
 //!
 //! Every finding's message starts with the result (`FAIL`, `WARN`,
 //! `UNKNOWN`, `INFO`), states what was found and ends with the evidence:
@@ -25,9 +26,11 @@ mod leftovers;
 mod network;
 pub mod os_version;
 mod storage;
+pub mod windows;
 
 pub use os_version::{check_declared, os_version_for, OsVersionChoice};
 pub use storage::check_fs_state;
+pub use windows::{check_windows, windows_os_version, WindowsOsVersion};
 
 use imsprep_guest::{Evidence, LinuxFacts};
 
