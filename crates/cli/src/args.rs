@@ -64,9 +64,14 @@ pub struct TargetArgs {
     /// [default: ECS, or DataImage with --os-type].
     #[arg(long = "type", value_enum)]
     pub image_type: Option<ImageType>,
-    /// CPU architecture of the guest; arm boots with UEFI only.
-    #[arg(long, value_enum, default_value_t = Arch::X86)]
-    pub arch: Arch,
+    /// CPU architecture of the guest; arm boots with UEFI only [default: what the guest is,
+    /// else x86].
+    #[arg(long, value_enum)]
+    pub arch: Option<Arch>,
+    /// The cloud the image goes to: its OS list and rules decide the os_version string and some
+    /// findings [default: either].
+    #[arg(long, value_enum)]
+    pub cloud: Option<CloudArg>,
     /// Boot firmware the image expects (default: bios on x86, uefi on arm).
     #[arg(long, value_enum)]
     pub firmware: Option<Firmware>,
@@ -262,6 +267,10 @@ pub struct PrepareArgs {
     /// Replace existing files in the output folder.
     #[arg(long)]
     pub force: bool,
+    /// Go on past a finding you have judged, by its code (repeatable, e.g. `--accept
+    /// LX-GROWPART`); the manifest records every accepted finding.
+    #[arg(long = "accept", value_name = "CODE")]
+    pub accept: Vec<String>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -349,6 +358,17 @@ pub enum ImageType {
     /// A data disk.
     #[value(name = "DataImage", alias = "dataimage", alias = "data")]
     DataImage,
+}
+
+/// A cloud of the Huawei stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CloudArg {
+    /// Huawei Cloud.
+    #[value(name = "huaweicloud", alias = "huawei")]
+    HuaweiCloud,
+    /// Open Telekom Cloud.
+    #[value(name = "otc")]
+    Otc,
 }
 
 /// Guest CPU architecture.

@@ -433,6 +433,21 @@ codes! {
         meaning: "The firmware the image will be started with (BIOS on x86 by default, UEFI on arm or when asked for) cannot start this disk, or a UEFI disk lacks the removable-media fallback loader.",
         fix: "Make the disk boot the way it will be started: `grub2-install` to the disk (plus a BIOS boot partition on GPT) for BIOS; for UEFI install `EFI/BOOT/BOOTX64.EFI` (`BOOTAA64.EFI` on arm), e.g. `grub-install --force-extra-removable`, and register the image with `hw_firmware_type` `uefi`.",
     },
+    ImgSingleOs {
+        id: "IMG-SINGLE-OS", severity: Error, service: None,
+        meaning: "No operating system was found on the disk (nothing would boot), or more than one was (which one boots depends on the boot loader).",
+        fix: "Check that the image is the whole system disk; for a multi-boot disk make sure the default entry starts the system you register.",
+    },
+    ImgFsReadable {
+        id: "IMG-FS-READABLE", severity: Error, service: None,
+        meaning: "A file system the guest checks need (the root, /boot) could not be read, so the guest could not be checked.",
+        fix: "Read the reason: an unsupported or damaged file system; repair it (fsck) or convert it, or accept the finding if you have checked the guest by hand.",
+    },
+    ImgEncryption {
+        id: "IMG-ENCRYPTION", severity: Error, service: None,
+        meaning: "A volume is encrypted (LUKS, BitLocker): the cloud cannot unlock it at boot, and imsprep cannot check what is inside.",
+        fix: "Decrypt the system volumes before export; keep encryption for data volumes unlocked after boot.",
+    },
     ImgOsSupported {
         id: "IMG-OS-SUPPORTED", severity: Error, service: None,
         meaning: "The guest's OS family is not acceptable for this import path, or is absent from the cloud's OS list (then only the generic `Other Linux(64 bit)` applies).",

@@ -29,4 +29,5 @@ pub use lint::lint_json;
 pub use model::{
     Architecture, Firmware, ImageRequest, ImageTag, ImageType, LicenseType, OsType, ParseEnumError,
 };
+pub use os::Cloud;
 pub use validate::validate;

@@ -53,6 +53,10 @@ pub struct Manifest {
     /// Warnings and notices found while preparing (errors stop `prepare`).
     #[serde(default, skip_deserializing)]
     pub findings: Vec<Finding>,
+    /// Findings the user judged and let pass with `--accept CODE`, errors
+    /// included, so the set records what was known when it was made.
+    #[serde(default, skip_deserializing)]
+    pub accepted: Vec<Finding>,
 }
 
 /// Lowercase 8-digit hex, the way manifests write CRC-32s.
@@ -172,6 +176,7 @@ mod tests {
             request: "request.json".into(),
             files: vec![entry()],
             findings: vec![Finding::new(Code::ManifestMismatch, "x", "y")],
+            accepted: Vec::new(),
         };
         let text = serde_json::to_string(&manifest).expect("serialises");
         let back: Manifest = serde_json::from_str(&text).expect("parses");

@@ -1,12 +1,19 @@
 //! What an image file is, and what fast import says of it.
 
 use std::path::Path;
+use std::sync::Arc;
 
-use imsprep_ims::{check_image, has_errors, smallest_min_disk, Finding, ImageFacts, Intent};
+use imsprep_disk::OpenOptions;
+use imsprep_probe::{disk_kind, open_disk, Format};
+
+use imsprep_ims::{
+    check_image, has_errors, smallest_min_disk, Finding, ImageFacts, ImageType, Intent,
+};
 use imsprep_probe::Report;
 use serde::Serialize;
 
 use crate::error::PrepareError;
+use crate::guest::{check_guest, GuestSummary};
 
 /// The probe's facts about a file and the findings they give for an intent
 /// (the document `inspect --json` prints; see docs/inspect.md).
@@ -22,6 +29,33 @@ pub struct Inspection {
     pub fast_import_ready: bool,
     /// Everything found, with stable codes.
     pub findings: Vec<Finding>,
+    /// What the guest inside is, when it was inspected
+    /// ([`add_guest_checks`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guest: Option<GuestSummary>,
+}
+
+/// Inspects the guest inside the image of `inspection` (read from `path`)
+/// and adds what it is and, for a system disk, the guest checks' findings.
+/// An image no backend reads is left as it is (its format findings say
+/// why).
+pub fn add_guest_checks(
+    inspection: &mut Inspection,
+    path: &Path,
+    intent: &Intent,
+) -> Result<(), PrepareError> {
+    let format = inspection.file.format;
+    if format != Format::Zvhd2 && disk_kind(format).is_none() {
+        return Ok(());
+    }
+    let disk = open_disk(path, format, &OpenOptions::default())?;
+    let guest = check_guest(Arc::from(disk), intent, None, None);
+    if intent.image_type != ImageType::DataImage {
+        inspection.findings.extend(guest.findings);
+        inspection.fast_import_ready = !has_errors(&inspection.findings);
+    }
+    inspection.guest = Some(guest.summary);
+    Ok(())
 }
 
 /// Probes the file or device at `path` and checks the facts for `intent`;
@@ -44,5 +78,6 @@ pub fn inspect_image(
         fast_import_ready: !has_errors(&findings),
         findings,
         file: report,
+        guest: None,
     })
 }

@@ -14,6 +14,7 @@
 //! imsprep is another.
 
 mod error;
+mod guest;
 mod inspect;
 mod passes;
 mod plan;
@@ -23,7 +24,8 @@ mod request;
 mod set;
 
 pub use error::PrepareError;
-pub use inspect::{inspect_image, Inspection};
+pub use guest::{check_guest, GuestCheck, GuestSummary};
+pub use inspect::{add_guest_checks, inspect_image, Inspection};
 pub use passes::{disk_to_zvhd2, scan_disk, scan_path, verify_zvhd2};
 pub use plan::{stream_file_name, Names, Plan};
 pub use prepare::{prepare, Mode, PrepareOptions, Prepared, PreparedSet, Source};

@@ -2,14 +2,18 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use imsprep_disk::OpenOptions;
 use imsprep_ims::manifest::{FileRole, Manifest, ManifestFile};
-use imsprep_ims::{has_errors, smallest_min_disk, validate, Code, Finding, ImageRequest};
+use imsprep_ims::{
+    has_errors, smallest_min_disk, validate, Code, Finding, ImageRequest, ImageType,
+};
 use imsprep_probe::{disk_kind, open_disk, Format};
 use imsprep_scan::{write_bitmap, Bitmap, DEFAULT_GRANULARITY};
 
 use crate::error::PrepareError;
+use crate::guest::{check_guest, GuestCheck, GuestSummary};
 use crate::inspect::inspect_image;
 use crate::passes::{disk_to_raw_file, disk_to_zvhd2, scan_path, verify_zvhd2};
 use crate::plan::{refuse_existing, refuse_input_as_output, Names, Plan};
@@ -78,6 +82,9 @@ pub struct PrepareOptions {
     pub level: i32,
     /// Replace existing files in the output folder.
     pub force: bool,
+    /// Finding codes the user judged and lets pass (`LX-GROWPART`); they
+    /// are recorded in the manifest.
+    pub accept: Vec<String>,
 }
 
 /// What [`prepare`] did.
@@ -89,6 +96,8 @@ pub enum Prepared {
     Refused {
         /// Every finding, errors first not guaranteed.
         findings: Vec<Finding>,
+        /// What the guest is, when it was inspected.
+        guest: Option<Box<GuestSummary>>,
         /// Whether the image itself cannot be prepared (no plan or no
         /// size), as opposed to errors a user can fix in the request.
         unpreparable: bool,
@@ -108,6 +117,8 @@ pub struct PreparedSet {
     pub request: ImageRequest,
     /// The manifest, as written to `manifest.json`.
     pub manifest: Manifest,
+    /// What the guest is, when it was inspected (system disks).
+    pub guest: Option<GuestSummary>,
 }
 
 /// Findings about uploading the RAW file itself.
@@ -160,8 +171,23 @@ pub fn prepare(opts: &PrepareOptions, reporter: &dyn Reporter) -> Result<Prepare
         .min_disk
         .unwrap_or_else(|| disk_size.map_or(1, smallest_min_disk));
     let image_url = format!("{}:{}", opts.bucket, names.image_object);
-    let request = opts.request.build(&image_url, min_disk)?;
+    // The guest, before any long work: what it is fills in what the user
+    // left out, and what it lacks stops the run like any other error.
+    let guest = match plan {
+        Some(_) if is_system_disk(&opts.request) => Some(check_guest(
+            Arc::from(open_disk(&opts.image, format, &OpenOptions::default())?),
+            &wanted,
+            opts.request.os_version.as_deref(),
+            opts.request.architecture,
+        )),
+        _ => None,
+    };
+    let spec = filled_in(&opts.request, guest.as_ref());
+    let request = spec.build(&image_url, min_disk)?;
     let mut all = probe.findings;
+    if let Some(guest) = &guest {
+        all.extend(guest.findings.iter().cloned());
+    }
     if plan.is_some_and(Plan::writes_image) {
         // What a RAW upload needs (a bitmap, whole sectors) does not concern
         // the image written instead, nor does what fast import says of the
@@ -169,15 +195,25 @@ pub fn prepare(opts: &PrepareOptions, reporter: &dyn Reporter) -> Result<Prepare
         all.retain(|f| !RAW_UPLOAD_ONLY.contains(&f.code) && !CONVERTED_AWAY.contains(&f.code));
     }
     all.extend(validate(&request));
+    let (accepted, mut all): (Vec<Finding>, Vec<Finding>) = all.into_iter().partition(|f| {
+        opts.accept
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(f.code.id()))
+    });
+    let summary = guest.map(|g| g.summary);
+    let boxed = || summary.clone().map(Box::new);
     let (Some(plan), Some(disk_size)) = (plan, disk_size) else {
+        all.extend(accepted);
         return Ok(Prepared::Refused {
             findings: all,
+            guest: boxed(),
             unpreparable: true,
         });
     };
     if has_errors(&all) {
         return Ok(Prepared::Refused {
             findings: all,
+            guest: boxed(),
             unpreparable: false,
         });
     }
@@ -225,6 +261,7 @@ pub fn prepare(opts: &PrepareOptions, reporter: &dyn Reporter) -> Result<Prepare
         request: "request.json".to_string(),
         files,
         findings: warnings,
+        accepted,
     };
     let request_json = format!("{}\n", request.to_json_pretty());
     written.file(&names.request, || {
@@ -246,7 +283,31 @@ pub fn prepare(opts: &PrepareOptions, reporter: &dyn Reporter) -> Result<Prepare
         format,
         request,
         manifest,
+        guest: summary,
     })))
+}
+
+/// Whether the request registers a system disk (which must boot), not a
+/// data disk.
+fn is_system_disk(spec: &RequestSpec) -> bool {
+    spec.image_type() != ImageType::DataImage
+}
+
+/// The request's fields with what the guest says filled in where the user
+/// gave nothing: the `os_version` string for the target cloud, the
+/// architecture. What the user gave stays (contradictions are findings).
+fn filled_in(spec: &RequestSpec, guest: Option<&GuestCheck>) -> RequestSpec {
+    let mut spec = spec.clone();
+    let Some(guest) = guest else {
+        return spec;
+    };
+    if spec.os_version.is_none() && spec.os_type.is_none() {
+        spec.os_version = guest.summary.os_version.clone();
+    }
+    if spec.architecture.is_none() {
+        spec.architecture = guest.architecture();
+    }
+    spec
 }
 
 /// How an input of `format` from `source` goes into the set, if it can.

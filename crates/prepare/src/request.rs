@@ -1,12 +1,12 @@
 //! The fields of a quick-import request, as a caller gives them.
 
-use imsprep_ims::{Architecture, Firmware, ImageRequest, ImageType, Intent, RequestBuilder};
+use imsprep_ims::{Architecture, Cloud, Firmware, ImageRequest, ImageType, Intent, RequestBuilder};
 
 use crate::error::PrepareError;
 
 /// Everything of the request except where the image is and `min_disk`,
 /// which the pipeline works out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestSpec {
     /// Image name.
     pub name: String,
@@ -24,27 +24,13 @@ pub struct RequestSpec {
     pub license_type: Option<String>,
     /// The image type; a data disk when only `os_type` is given.
     pub image_type: Option<ImageType>,
-    /// Guest CPU architecture.
-    pub architecture: Architecture,
+    /// Guest CPU architecture, when the user gave it (else the guest's,
+    /// else x86).
+    pub architecture: Option<Architecture>,
     /// Boot firmware, when the user chose one.
     pub firmware: Option<Firmware>,
-}
-
-impl Default for RequestSpec {
-    fn default() -> Self {
-        RequestSpec {
-            name: String::new(),
-            os_version: None,
-            os_type: None,
-            description: None,
-            tags: Vec::new(),
-            enterprise_project_id: None,
-            license_type: None,
-            image_type: None,
-            architecture: Architecture::X86,
-            firmware: None,
-        }
-    }
+    /// The cloud the image goes to, when known.
+    pub cloud: Option<Cloud>,
 }
 
 impl RequestSpec {
@@ -62,8 +48,9 @@ impl RequestSpec {
     pub fn intent(&self) -> Intent {
         Intent {
             image_type: self.image_type(),
-            architecture: self.architecture,
+            architecture: self.architecture.unwrap_or(Architecture::X86),
             firmware: self.firmware,
+            cloud: self.cloud,
             ..Intent::default()
         }
     }
@@ -72,7 +59,7 @@ impl RequestSpec {
     pub fn build(&self, image_url: &str, min_disk: u32) -> Result<ImageRequest, PrepareError> {
         let mut builder = RequestBuilder::new(&self.name, image_url, min_disk)
             .image_type(self.image_type())
-            .architecture(self.architecture);
+            .architecture(self.architecture.unwrap_or(Architecture::X86));
         if let Some(version) = &self.os_version {
             builder = builder.os_version(version);
         }

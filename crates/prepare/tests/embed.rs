@@ -36,6 +36,7 @@ fn options(image: &Path, out: &Path, mode: Mode) -> PrepareOptions {
         min_disk: None,
         level: 3,
         force: false,
+        accept: Vec::new(),
     }
 }
 

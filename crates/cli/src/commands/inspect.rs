@@ -4,12 +4,13 @@ use std::path::Path;
 
 use anyhow::Context;
 use imsprep_ims::Intent;
-use imsprep_prepare::inspect_image;
 pub use imsprep_prepare::Inspection;
+use imsprep_prepare::{add_guest_checks, inspect_image};
 use imsprep_probe::{DiskLayout, FormatDetail, PartitionTable, Report};
 
 use super::endpoint::{open_input, Input};
 use super::findings;
+use super::guest_print;
 use super::target::intent;
 use crate::args::InspectArgs;
 use crate::exit::Outcome;
@@ -33,7 +34,10 @@ pub fn input_inspection(input: &Input, intent: &Intent) -> anyhow::Result<Inspec
 /// Prints the inspection of one file.
 pub fn run(args: InspectArgs, session: &Session) -> anyhow::Result<Outcome> {
     let input = open_input(&args.file, "inspect", session.cancel_flag())?;
-    let inspection = input_inspection(&input, &intent(&args.target))?;
+    let intent = intent(&args.target);
+    let mut inspection = input_inspection(&input, &intent)?;
+    add_guest_checks(&mut inspection, input.path(), &intent)
+        .with_context(|| format!("inspecting the guest in {}", input.shown()))?;
     if args.json {
         print_json(&inspection)?;
     } else {
@@ -76,6 +80,9 @@ fn print_human(inspection: &Inspection) {
     }
     if let Some(min_disk) = inspection.min_disk {
         println!("min_disk:  {min_disk} GiB at least");
+    }
+    if let Some(guest) = &inspection.guest {
+        guest_print::print(guest);
     }
     println!();
     findings::print(&inspection.findings);

@@ -9,6 +9,7 @@ mod endpoint;
 mod findings;
 mod fs;
 mod guard;
+mod guest_print;
 mod inspect;
 mod lint;
 mod ls;

@@ -8,13 +8,15 @@ use std::path::{Path, PathBuf};
 use imsprep_ims::manifest::Manifest;
 use imsprep_ims::{Finding, ImageRequest};
 use imsprep_prepare::{
-    prepare, stream_file_name, Mode, Plan, PrepareOptions, Prepared, PreparedSet, Source,
+    prepare, stream_file_name, GuestSummary, Mode, Plan, PrepareOptions, Prepared, PreparedSet,
+    Source,
 };
 use imsprep_probe::Format;
 use serde::Serialize;
 
 use super::endpoint::{is_block_device, open_input};
 use super::findings;
+use super::guest_print;
 use super::request::spec;
 use crate::args::PrepareArgs;
 use crate::exit::{Outcome, UsageError};
@@ -27,6 +29,8 @@ struct PrepareReport<'a> {
     /// Always true here; a refusal prints `{"prepared": false, "findings": [...]}`.
     prepared: bool,
     out: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    guest: Option<&'a GuestSummary>,
     request: &'a ImageRequest,
     manifest: &'a Manifest,
 }
@@ -35,6 +39,8 @@ struct PrepareReport<'a> {
 #[derive(Serialize)]
 struct Refusal<'a> {
     prepared: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    guest: Option<&'a GuestSummary>,
     findings: &'a [Finding],
 }
 
@@ -79,10 +85,12 @@ pub fn run(args: PrepareArgs, session: &Session) -> anyhow::Result<Outcome> {
         min_disk: args.min_disk,
         level: args.level,
         force: args.force,
+        accept: args.accept.clone(),
     };
     match prepare(&options, session)? {
         Prepared::Refused {
             findings,
+            guest,
             unpreparable,
         } => {
             let what = if unpreparable {
@@ -90,13 +98,20 @@ pub fn run(args: PrepareArgs, session: &Session) -> anyhow::Result<Outcome> {
             } else {
                 "nothing was written"
             };
-            stop(&findings, what, args.json)
+            if !args.json {
+                if let Some(guest) = &guest {
+                    guest_print::print(guest);
+                    println!();
+                }
+            }
+            stop(&findings, guest.as_deref(), what, args.json)
         }
         Prepared::Done(set) => {
             if args.json {
                 print_json(&PrepareReport {
                     prepared: true,
                     out: set.names.out.display().to_string(),
+                    guest: set.guest.as_ref(),
                     request: &set.request,
                     manifest: &set.manifest,
                 })?;
@@ -108,10 +123,16 @@ pub fn run(args: PrepareArgs, session: &Session) -> anyhow::Result<Outcome> {
     }
 }
 
-fn stop(all: &[Finding], what: &str, json: bool) -> anyhow::Result<Outcome> {
+fn stop(
+    all: &[Finding],
+    guest: Option<&GuestSummary>,
+    what: &str,
+    json: bool,
+) -> anyhow::Result<Outcome> {
     if json {
         print_json(&Refusal {
             prepared: false,
+            guest,
             findings: all,
         })?;
     } else {
@@ -123,6 +144,10 @@ fn stop(all: &[Finding], what: &str, json: bool) -> anyhow::Result<Outcome> {
 
 fn print_summary(args: &PrepareArgs, set: &PreparedSet, source: Source) {
     let (names, manifest) = (&set.names, &set.manifest);
+    if let Some(guest) = &set.guest {
+        guest_print::print(guest);
+        println!();
+    }
     println!("upload set ready in {}", names.out.display());
     let what = match source {
         Source::Stream => "the stream".to_string(),
@@ -160,6 +185,11 @@ fn print_summary(args: &PrepareArgs, set: &PreparedSet, source: Source) {
     if !manifest.findings.is_empty() {
         println!();
         findings::print(&manifest.findings);
+    }
+    if !manifest.accepted.is_empty() {
+        println!();
+        println!("accepted with --accept (recorded in the manifest):");
+        findings::print(&manifest.accepted);
     }
     println!();
     println!("next steps (imsprep itself never touches the network):");

@@ -4,7 +4,7 @@ use imsprep_ims::{has_errors, validate, Finding, ImageRequest};
 use imsprep_prepare::RequestSpec;
 
 use super::inspect::inspection;
-use super::target::{architecture, firmware, image_type, intent, with_fields};
+use super::target::{architecture, cloud, firmware, image_type, intent, with_fields};
 use crate::args::{RequestArgs, RequestFields, TargetArgs};
 use crate::exit::{Outcome, UsageError};
 
@@ -45,8 +45,9 @@ pub fn spec(fields: &RequestFields, target: &TargetArgs) -> RequestSpec {
         enterprise_project_id: fields.enterprise_project_id.clone(),
         license_type: fields.license_type.clone(),
         image_type: target.image_type.map(image_type),
-        architecture: architecture(target.arch),
+        architecture: target.arch.map(architecture),
         firmware: target.firmware.map(firmware),
+        cloud: target.cloud.map(cloud),
     }
 }
 

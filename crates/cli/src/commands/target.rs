@@ -1,6 +1,6 @@
 //! From command-line target flags to the libraries' intent.
 
-use imsprep_ims::{Architecture, Firmware, ImageType, Intent};
+use imsprep_ims::{Architecture, Cloud, Firmware, ImageType, Intent};
 
 use crate::args::{self, RequestFields, TargetArgs};
 
@@ -8,7 +8,8 @@ use crate::args::{self, RequestFields, TargetArgs};
 pub fn intent(target: &TargetArgs) -> Intent {
     Intent {
         image_type: image_type(target.image_type.unwrap_or(args::ImageType::Ecs)),
-        architecture: architecture(target.arch),
+        architecture: architecture(target.arch.unwrap_or(args::Arch::X86)),
+        cloud: target.cloud.map(cloud),
         firmware: target.firmware.map(firmware),
         ..Intent::default()
     }
@@ -38,6 +39,14 @@ pub fn architecture(value: args::Arch) -> Architecture {
     match value {
         args::Arch::X86 => Architecture::X86,
         args::Arch::Arm => Architecture::Arm,
+    }
+}
+
+/// The target cloud.
+pub fn cloud(value: args::CloudArg) -> Cloud {
+    match value {
+        args::CloudArg::HuaweiCloud => Cloud::HuaweiCloud,
+        args::CloudArg::Otc => Cloud::Otc,
     }
 }
 

@@ -58,6 +58,9 @@ pub struct GuestVolume {
     pub uuid: Option<String>,
     /// What the volume holds.
     pub content: Content,
+    /// The volume's bytes, when it could be mapped (superblock fields such
+    /// as free space are read from them).
+    pub volume: Option<Volume>,
     /// The Btrfs reader itself, to choose subvolumes.
     pub(crate) btrfs: Option<Btrfs>,
 }
@@ -151,6 +154,7 @@ pub fn inventory(disk: Arc<dyn Disk>, disk_name: &str) -> Result<Vec<GuestVolume
             label: None,
             uuid: None,
             content: Content::Nothing,
+            volume: Some(v.volume.clone()),
             btrfs: None,
         };
         open_content(&mut gv, v.volume)?;
@@ -178,6 +182,7 @@ pub fn inventory(disk: Arc<dyn Disk>, disk_name: &str) -> Result<Vec<GuestVolume
                 what: u.what,
                 reason: u.reason,
             },
+            volume: None,
             btrfs: None,
         });
     }

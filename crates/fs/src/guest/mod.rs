@@ -370,6 +370,7 @@ mod tests {
             label: label.map(str::to_owned),
             uuid: Some(uuid.to_owned()),
             content: Content::FileSystem(Arc::new(MemFs::new(&name, uuid, items))),
+            volume: None,
             btrfs: None,
         }
     }

@@ -5,11 +5,13 @@ use std::sync::Arc;
 use imsprep_disk::Disk;
 use imsprep_fs::guest::{Guest, GuestVolume};
 use imsprep_fs::volumes::Origin;
-use imsprep_fs::{FileKind as FsKind, FsError, Metadata};
+use imsprep_fs::{FileKind as FsKind, FsError, FsState, Metadata};
 use imsprep_probe::PartitionKind;
 
 use super::disk_facts::disk_facts;
-use crate::files::{DiskFacts, FileKind, FileMeta, GuestError, GuestFiles, VolumeInfo};
+use crate::files::{
+    DiskFacts, FileKind, FileMeta, GuestError, GuestFiles, VolumeInfo, VolumeState,
+};
 
 /// A disk image's guest, read through its volumes and file systems.
 #[derive(Debug, Clone)]
@@ -160,6 +162,23 @@ impl GuestFiles for ImageGuest {
 
     fn disk(&self) -> DiskFacts {
         self.disk.clone()
+    }
+
+    fn volume_state(&self, device: &str) -> Option<Vec<VolumeState>> {
+        let volume = self.guest.volumes().iter().find(|v| v.is_named(device))?;
+        let info = volume.info()?;
+        Some(
+            info.state
+                .iter()
+                .map(|state| match state {
+                    FsState::Dirty => VolumeState::Dirty,
+                    FsState::NeedsRecovery => VolumeState::NeedsRecovery,
+                    FsState::Errors => VolumeState::Errors,
+                    FsState::Hibernated => VolumeState::Hibernated,
+                    FsState::Other(text) => VolumeState::Other(text.clone()),
+                })
+                .collect(),
+        )
     }
 
     fn volume_files(&self, device: &str) -> Option<Box<dyn GuestFiles + '_>> {

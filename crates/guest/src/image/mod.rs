@@ -14,7 +14,9 @@ use imsprep_fs::guest::{Content, OsFamily};
 
 pub use files::ImageGuest;
 
+use crate::linux::storage::superblock::{fs_usage, FsUsage, SUPERBLOCK_AREA};
 use crate::linux::{inspect_linux, LinuxFacts};
+use crate::windows::{inspect_windows, WindowsFacts};
 
 /// A file system that may be the guest's root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +65,13 @@ pub struct DiskInspection {
     pub mounts: Vec<MountFound>,
     /// fstab entries that could not be applied, with the reason.
     pub not_mounted: Vec<String>,
+    /// Size, free space and clean state of the file systems mounted at `/`
+    /// and `/boot`, from their superblocks: (mount point, device, usage).
+    pub usage: Vec<(String, String, FsUsage)>,
     /// The facts of a Linux root.
     pub linux: Option<LinuxFacts>,
+    /// The facts of a Windows root.
+    pub windows: Option<WindowsFacts>,
     /// Why the disk could not be read at all.
     pub error: Option<String>,
 }
@@ -108,7 +115,7 @@ pub fn inspect_disk(disk: Arc<dyn Disk>) -> DiskInspection {
             _ => None,
         })
         .collect();
-    let mounts = view
+    let mounts: Vec<MountFound> = view
         .mounts()
         .iter()
         .map(|m| MountFound {
@@ -127,13 +134,29 @@ pub fn inspect_disk(disk: Arc<dyn Disk>) -> DiskInspection {
             )
         })
         .collect();
-    let linux = (view.root().map(|r| r.os) == Some(OsFamily::Linux)).then(|| inspect_linux(&guest));
+    let usage = mounts
+        .iter()
+        .filter(|m| m.mount_point == "/" || m.mount_point == "/boot")
+        .filter_map(|m| {
+            let volume = view.volumes().iter().find(|v| v.is_named(&m.device))?;
+            let bytes = volume.volume.as_ref()?;
+            let len = (SUPERBLOCK_AREA as u64).min(bytes.len()) as usize;
+            let mut head = vec![0u8; len];
+            bytes.read_at(0, &mut head).ok()?;
+            Some((m.mount_point.clone(), m.device.clone(), fs_usage(&head)?))
+        })
+        .collect();
+    let os = view.root().map(|r| r.os);
+    let linux = (os == Some(OsFamily::Linux)).then(|| inspect_linux(&guest));
+    let windows = (os == Some(OsFamily::Windows)).then(|| inspect_windows(&guest));
     DiskInspection {
         roots,
         unread,
         mounts,
         not_mounted,
+        usage,
         linux,
+        windows,
         error: None,
     }
 }

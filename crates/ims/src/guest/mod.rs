@@ -21,6 +21,7 @@
 mod access;
 mod boot;
 mod cloudinit;
+mod disk;
 mod drivers;
 mod leftovers;
 mod network;
@@ -28,6 +29,7 @@ pub mod os_version;
 mod storage;
 pub mod windows;
 
+pub use disk::check_disk;
 pub use os_version::{check_declared, os_version_for, OsVersionChoice};
 pub use storage::check_fs_state;
 pub use windows::{check_windows, windows_os_version, WindowsOsVersion};
