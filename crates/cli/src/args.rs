@@ -55,6 +55,8 @@ pub enum Command {
     Ls(LsArgs),
     /// Write a file of the guest (or of one file system) to standard output.
     Cat(CatArgs),
+    /// List a registry key of a Windows guest (its subkeys and values), as the checks read it.
+    Reg(RegArgs),
 }
 
 /// Where the image is going, as far as the image checks care.
@@ -320,6 +322,19 @@ pub struct CatArgs {
     /// UUID=..., LABEL=..., PARTUUID=... or PARTLABEL=...; paths start at its root.
     #[arg(long = "fs", value_name = "DEVICE")]
     pub filesystem: Option<String>,
+}
+
+/// `imsprep reg`.
+#[derive(Debug, Args)]
+pub struct RegArgs {
+    /// The disk image: a RAW file, a block device, or another format imsprep reads.
+    pub image: PathBuf,
+    /// The key: HKLM\SYSTEM\Select, HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion ...
+    /// (the hives of Windows\System32\config; CurrentControlSet does not exist offline).
+    pub key: String,
+    /// Print the key as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `imsprep completions`.

@@ -7,7 +7,8 @@ use imsprep_disk::OpenOptions;
 use imsprep_probe::{disk_kind, open_disk, Format};
 
 use imsprep_ims::{
-    check_image, has_errors, smallest_min_disk, Finding, ImageFacts, ImageType, Intent,
+    check_image, has_errors, smallest_min_disk, Architecture, Finding, ImageFacts, ImageType,
+    Intent,
 };
 use imsprep_probe::Report;
 use serde::Serialize;
@@ -36,20 +37,28 @@ pub struct Inspection {
 }
 
 /// Inspects the guest inside the image of `inspection` (read from `path`)
-/// and adds what it is and, for a system disk, the guest checks' findings.
+/// and adds what it is and, for a system disk, the guest checks' findings
+/// (with a given `os_version` or architecture compared with the guest).
 /// An image no backend reads is left as it is (its format findings say
 /// why).
 pub fn add_guest_checks(
     inspection: &mut Inspection,
     path: &Path,
     intent: &Intent,
+    declared_os_version: Option<&str>,
+    declared_architecture: Option<Architecture>,
 ) -> Result<(), PrepareError> {
     let format = inspection.file.format;
     if format != Format::Zvhd2 && disk_kind(format).is_none() {
         return Ok(());
     }
     let disk = open_disk(path, format, &OpenOptions::default())?;
-    let guest = check_guest(Arc::from(disk), intent, None, None);
+    let guest = check_guest(
+        Arc::from(disk),
+        intent,
+        declared_os_version,
+        declared_architecture,
+    );
     if intent.image_type != ImageType::DataImage {
         inspection.findings.extend(guest.findings);
         inspection.fast_import_ready = !has_errors(&inspection.findings);

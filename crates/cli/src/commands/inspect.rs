@@ -36,7 +36,7 @@ pub fn run(args: InspectArgs, session: &Session) -> anyhow::Result<Outcome> {
     let input = open_input(&args.file, "inspect", session.cancel_flag())?;
     let intent = intent(&args.target);
     let mut inspection = input_inspection(&input, &intent)?;
-    add_guest_checks(&mut inspection, input.path(), &intent)
+    add_guest_checks(&mut inspection, input.path(), &intent, None, None)
         .with_context(|| format!("inspecting the guest in {}", input.shown()))?;
     if args.json {
         print_json(&inspection)?;

@@ -15,6 +15,7 @@ mod lint;
 mod ls;
 mod map;
 mod prepare;
+mod reg;
 mod request;
 mod scan_image;
 mod target;
@@ -41,5 +42,6 @@ pub fn run(command: Command, session: &Session) -> anyhow::Result<Outcome> {
         Command::Fs(args) => fs::run(args),
         Command::Ls(args) => ls::run(args),
         Command::Cat(args) => cat::run(args),
+        Command::Reg(args) => reg::run(args),
     }
 }

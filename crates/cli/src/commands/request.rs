@@ -1,7 +1,8 @@
 //! `imsprep request`: a quick-import request body built from flags.
 
+use anyhow::Context;
 use imsprep_ims::{has_errors, validate, Finding, ImageRequest};
-use imsprep_prepare::RequestSpec;
+use imsprep_prepare::{add_guest_checks, RequestSpec};
 
 use super::inspect::inspection;
 use super::target::{architecture, cloud, firmware, image_type, intent, with_fields};
@@ -14,6 +15,7 @@ pub fn run(args: RequestArgs) -> anyhow::Result<Outcome> {
     let target = with_fields(&args.target, &args.fields);
     let mut image_findings = Vec::new();
     let mut min_disk = args.min_disk;
+    let mut guest = None;
     if let Some(image) = &args.image {
         let mut target_intent = intent(&target);
         target_intent.min_disk = args.min_disk;
@@ -21,13 +23,37 @@ pub fn run(args: RequestArgs) -> anyhow::Result<Outcome> {
             .image_url
             .split_once(':')
             .map(|(_, object)| object.to_owned());
-        let inspection = inspection(image, &target_intent)?;
+        let mut inspection = inspection(image, &target_intent)?;
+        let declared = spec(&args.fields, &args.target);
+        add_guest_checks(
+            &mut inspection,
+            image,
+            &target_intent,
+            declared.os_version.as_deref(),
+            declared.architecture,
+        )
+        .with_context(|| format!("inspecting the guest in {}", image.display()))?;
         min_disk = min_disk.or(inspection.min_disk);
         image_findings = inspection.findings;
+        guest = inspection.guest;
     }
     let min_disk =
         min_disk.ok_or_else(|| UsageError("give --min-disk, or --image to compute it".into()))?;
-    let request = spec(&args.fields, &args.target).build(&args.image_url, min_disk)?;
+    // What the guest is fills in what the flags left out.
+    let mut spec = spec(&args.fields, &args.target);
+    if let Some(guest) = &guest {
+        if spec.os_version.is_none() && spec.os_type.is_none() {
+            spec.os_version = guest.os_version.clone();
+        }
+        if spec.architecture.is_none() {
+            spec.architecture = match guest.architecture.as_deref() {
+                Some("arm") => Some(imsprep_ims::Architecture::Arm),
+                Some("x86") => Some(imsprep_ims::Architecture::X86),
+                _ => None,
+            };
+        }
+    }
+    let request = spec.build(&args.image_url, min_disk)?;
     let mut all = validate(&request);
     all.extend(image_findings);
     report(&request, &all)

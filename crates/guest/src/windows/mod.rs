@@ -14,6 +14,7 @@
 
 pub mod access;
 pub mod boot;
+pub mod browse;
 pub mod drivers;
 pub mod hives;
 pub mod identity;
