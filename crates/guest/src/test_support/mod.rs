@@ -1,5 +1,7 @@
 //! Test support (feature `test-support`): Windows guest trees whose hives
-//! are written by `hivexsh` and whose kernel image is made by `objcopy`.
+//! are written by `hivexsh` and whose kernel image is made by `objcopy`,
+//! and a small Linux system disk made by `sfdisk` and `mkfs.ext4 -d`
+//! ([`linux_disk`]).
 //!
 //! [`WinTree::server_2019`] describes a Windows Server 2019 guest that is
 //! ready for import (virtio drivers registered as Windows 8+ does, DHCP,
@@ -7,6 +9,10 @@
 //! change one thing and [`WinTree::build`] writes it to a directory laid
 //! out as `C:\` with the case Windows writes. Panics on failure: it is
 //! only for tests.
+
+pub mod linux_disk;
+
+pub use linux_disk::{linux_disk, LinuxDisk};
 
 use std::collections::BTreeMap;
 use std::path::Path;
