@@ -16,25 +16,34 @@ fn inspect(args: &[&str]) -> (i32, Value) {
 }
 
 #[test]
-fn a_bootable_raw_is_ready_with_a_bitmap_warning() {
+fn a_bootable_layout_with_empty_file_systems_has_no_guest() {
     let dir = tempfile::tempdir().unwrap();
     let Some(disk) = gpt_disk(dir.path(), "disk.raw") else {
         return;
     };
     let (code, report) = inspect(&[s(&disk)]);
-    assert_eq!(code, 0, "{report}");
     assert_eq!(report["file"]["format"], "raw");
     assert_eq!(report["file"]["file_size"], 64 * MIB);
     assert_eq!(report["disk_size"], 64 * MIB);
     assert_eq!(report["min_disk"], 1);
-    assert_eq!(report["fast_import_ready"], true);
-    assert_eq!(codes(&report["findings"]), ["IMAGE-RAW-NEEDS-BITMAP"]);
+    // The layout is fine (only the bitmap is asked for); the guest checks
+    // find no operating system in the empty file systems.
+    assert_eq!(
+        codes(&report["findings"]),
+        ["IMAGE-RAW-NEEDS-BITMAP", "IMG-SINGLE-OS"]
+    );
     assert_eq!(report["findings"][0]["severity"], "warning");
+    assert_eq!(report["findings"][1]["severity"], "error");
+    assert_eq!(report["guest"]["system"], serde_json::Value::Null);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["fast_import_ready"], false);
 
-    // Arm boots with UEFI: the ESP is there, so still ready.
-    let (code, report) = inspect(&[s(&disk), "--arch", "arm"]);
-    assert_eq!(code, 0, "{report}");
-    assert_eq!(report["fast_import_ready"], true);
+    // Arm boots with UEFI: the ESP is there, so the layout raises nothing more.
+    let (_, report) = inspect(&[s(&disk), "--arch", "arm"]);
+    assert_eq!(
+        codes(&report["findings"]),
+        ["IMAGE-RAW-NEEDS-BITMAP", "IMG-SINGLE-OS"]
+    );
 }
 
 #[test]

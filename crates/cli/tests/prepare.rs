@@ -85,7 +85,7 @@ fn raw_with_partitions_gets_a_bitmap_and_a_checked_set() {
     let out = imsprep()
         .args(["prepare", s(&disk), "--name", "web-server", "--os-version"])
         .args([OS_VERSION, "--bucket", BUCKET, "--prefix", "images/2024"])
-        .args(["--out", s(&set)])
+        .args(["--out", s(&set), "--accept", "IMG-SINGLE-OS"])
         .output()
         .expect("run");
     assert_eq!(code(&out), 0, "{out:?}");
@@ -94,6 +94,8 @@ fn raw_with_partitions_gets_a_bitmap_and_a_checked_set() {
 
     let manifest = read_json(&set.join("manifest.json"));
     assert_eq!(manifest["imsprep_version"], env!("CARGO_PKG_VERSION"));
+    // The empty file systems hold no system; the finding was accepted.
+    assert_eq!(codes(&manifest["accepted"]), ["IMG-SINGLE-OS"]);
     assert_eq!(manifest["format"], "raw");
     assert_eq!(manifest["disk_size"], 64 * MIB);
     assert_eq!(
@@ -172,7 +174,7 @@ fn raw_converted_to_zvhd2_makes_a_zvhd2_set() {
     let out = imsprep()
         .args(["prepare", s(&disk), "--zvhd2", "--name", "web-server"])
         .args(["--os-version", OS_VERSION, "--bucket", BUCKET])
-        .args(["--out", s(&set), "--json"])
+        .args(["--out", s(&set), "--json", "--accept", "img-single-os"])
         .output()
         .expect("run");
     assert_eq!(code(&out), 0, "{out:?}");
