@@ -119,4 +119,20 @@ fn reg_lists_a_key_and_inspect_identifies_the_windows_guest() {
             .any(|c| c.starts_with("WIN-") || c == "IMG-BOOTMODE"),
         "{codes:?}"
     );
+
+    // A declared os_version that names another system or Windows version
+    // is an error showing both.
+    for declared in ["CentOS 7.9 64bit", "Windows Server 2016 Standard 64bit"] {
+        let out = imsprep()
+            .args(["request", "--name", "w", "--image-url", "bucket:windows.img"])
+            .args(["--image", s(&img), "--os-version", declared])
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 1, "{declared}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("WIN-OS-VERSION") && stderr.contains(declared),
+            "{stderr}"
+        );
+    }
 }

@@ -9,7 +9,8 @@ use imsprep_guest::linux::bootmode::BootMode;
 use imsprep_guest::windows::identity::WinArch;
 use imsprep_guest::{inspect_disk, DiskInspection, LinuxFacts, WindowsFacts};
 use imsprep_ims::guest::{
-    check_declared, check_disk, check_fs_state, check_linux, check_windows, os_version_for,
+    check_declared, check_declared_windows, check_disk, check_fs_state, check_linux,
+    check_windows, os_version_for,
     windows_os_version,
 };
 use imsprep_ims::{Architecture, Finding, Intent};
@@ -111,6 +112,12 @@ pub fn check_guest(
     if let Some(facts) = &inspection.windows {
         windows_summary(facts, intent, &mut summary);
         findings.extend(check_windows(facts, intent, intent.cloud));
+        findings.extend(check_declared_windows(
+            facts,
+            declared_os_version,
+            declared_architecture,
+            intent.cloud,
+        ));
     }
     GuestCheck {
         inspection,

@@ -32,7 +32,7 @@ pub mod windows;
 pub use disk::check_disk;
 pub use os_version::{check_declared, os_version_for, OsVersionChoice};
 pub use storage::check_fs_state;
-pub use windows::{check_windows, windows_os_version, WindowsOsVersion};
+pub use windows::{check_declared_windows, check_windows, windows_os_version, WindowsOsVersion};
 
 use imsprep_guest::{Evidence, LinuxFacts};
 

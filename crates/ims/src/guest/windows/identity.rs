@@ -284,3 +284,77 @@ fn arch(facts: &WindowsFacts, out: &mut Vec<Finding>) -> Option<WinArch> {
     }
     Some(a.arch)
 }
+
+/// A given `os_version` or architecture that contradicts a Windows guest:
+/// another system, another Windows version (the year or number), another
+/// architecture; both values are shown. An edition that differs only in
+/// spelling or edition is a warning.
+pub fn check_declared_windows(
+    facts: &WindowsFacts,
+    declared_os_version: Option<&str>,
+    declared_arch: Option<crate::model::Architecture>,
+    cloud: Option<Cloud>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let arch = facts.arch.get().map(|a| a.arch);
+    if let (Some(declared), Some(id)) = (declared_os_version, facts.identity.get()) {
+        let choice = windows_os_version(id, arch, cloud);
+        let guest = choice
+            .exact
+            .clone()
+            .or_else(|| choice.candidates.first().cloned())
+            .unwrap_or_else(|| OTHER_WINDOWS_64.to_string());
+        let version = |s: &str| -> Vec<String> {
+            s.split_whitespace()
+                .filter(|w| w.chars().all(|c| c.is_ascii_digit()) || *w == "R2")
+                .map(str::to_string)
+                .collect()
+        };
+        if choice.candidates.iter().any(|c| c.eq_ignore_ascii_case(declared)) {
+            // One of the guest's own spellings.
+        } else if !declared.to_ascii_lowercase().contains("windows") {
+            out.push(fail(
+                Code::WinOsVersion,
+                "$.os_version",
+                format!(
+                    "the os_version given, {declared:?}, is not Windows; the guest is {guest:?}"
+                ),
+                &facts.identity.evidence,
+            ));
+        } else if version(declared) != version(&guest) {
+            out.push(fail(
+                Code::WinOsVersion,
+                "$.os_version",
+                format!(
+                    "the os_version given, {declared:?}, names another Windows version than the guest, {guest:?}"
+                ),
+                &facts.identity.evidence,
+            ));
+        } else {
+            out.push(warn(
+                Code::WinOsVersion,
+                "$.os_version",
+                format!(
+                    "the os_version given, {declared:?}, differs from the guest's, {guest:?} (edition or spelling)"
+                ),
+                &facts.identity.evidence,
+            ));
+        }
+    }
+    if let (Some(declared), Some(a)) = (declared_arch, arch) {
+        let guest = match a {
+            WinArch::Amd64 | WinArch::X86 => Some(crate::model::Architecture::X86),
+            WinArch::Arm64 => Some(crate::model::Architecture::Arm),
+            WinArch::Other => None,
+        };
+        if guest.is_some_and(|g| g != declared) {
+            out.push(fail(
+                Code::WinArch,
+                "$.architecture",
+                format!("the architecture given, {declared}, is not the guest's ({a:?})"),
+                &facts.arch.evidence,
+            ));
+        }
+    }
+    out
+}

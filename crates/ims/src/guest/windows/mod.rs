@@ -15,7 +15,7 @@ mod drivers;
 mod identity;
 mod system;
 
-pub use identity::{windows_os_version, WindowsOsVersion};
+pub use identity::{check_declared_windows, windows_os_version, WindowsOsVersion};
 
 use imsprep_guest::{Evidence, Fact, WindowsFacts};
 
