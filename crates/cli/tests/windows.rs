@@ -124,7 +124,13 @@ fn reg_lists_a_key_and_inspect_identifies_the_windows_guest() {
     // is an error showing both.
     for declared in ["CentOS 7.9 64bit", "Windows Server 2016 Standard 64bit"] {
         let out = imsprep()
-            .args(["request", "--name", "w", "--image-url", "bucket:windows.img"])
+            .args([
+                "request",
+                "--name",
+                "w",
+                "--image-url",
+                "bucket:windows.img",
+            ])
             .args(["--image", s(&img), "--os-version", declared])
             .output()
             .unwrap();

@@ -9,9 +9,8 @@ use imsprep_guest::linux::bootmode::BootMode;
 use imsprep_guest::windows::identity::WinArch;
 use imsprep_guest::{inspect_disk, DiskInspection, LinuxFacts, WindowsFacts};
 use imsprep_ims::guest::{
-    check_declared, check_declared_windows, check_disk, check_fs_state, check_linux,
-    check_windows, os_version_for,
-    windows_os_version,
+    check_declared, check_declared_windows, check_disk, check_fs_state, check_linux, check_windows,
+    os_version_for, windows_os_version,
 };
 use imsprep_ims::{Architecture, Finding, Intent};
 use serde::Serialize;

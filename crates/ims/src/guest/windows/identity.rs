@@ -310,7 +310,11 @@ pub fn check_declared_windows(
                 .map(str::to_string)
                 .collect()
         };
-        if choice.candidates.iter().any(|c| c.eq_ignore_ascii_case(declared)) {
+        if choice
+            .candidates
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(declared))
+        {
             // One of the guest's own spellings.
         } else if !declared.to_ascii_lowercase().contains("windows") {
             out.push(fail(
