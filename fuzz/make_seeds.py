@@ -285,6 +285,16 @@ def fs_seeds():
             fstype = kind.split("-")[0]
             if run(["mke2fs", "-q", "-F", "-t", fstype, *extra, "-d", src, img, "1024"], tmp):
                 put("fs_walk", kind, read(img))
+        # XFS and Btrfs cannot be made small enough for a seed; their first
+        # 4 MiB (superblocks, AG headers, the root inode and directory, the
+        # first tree blocks) are what a reader parses first.
+        for name, mkfs, size in (("xfs", ["mkfs.xfs", "-q", "-f"], 300 << 20),
+                                 ("btrfs", ["mkfs.btrfs", "-q", "-f", "--rootdir", src], 128 << 20)):
+            img = os.path.join(tmp, name)
+            with open(img, "wb") as f:
+                f.truncate(size)
+            if run([*mkfs, img], tmp):
+                put("fs_walk", name, read(img, 0, 4 << 20))
         img = os.path.join(tmp, "ntfs")
         with open(img, "wb") as f:
             f.truncate(2 << 20)
