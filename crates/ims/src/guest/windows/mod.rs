@@ -17,69 +17,15 @@ mod system;
 
 pub use identity::{check_declared_windows, windows_os_version, WindowsOsVersion};
 
-use imsprep_guest::{Evidence, Fact, WindowsFacts};
+use imsprep_guest::{Fact, WindowsFacts};
 
-use crate::finding::{Code, Finding, Severity};
+use crate::finding::{Code, Finding};
 use crate::image::Intent;
 use crate::os::Cloud;
 
-/// Appended to the messages of checks the reference marks *(verify)*.
-const NOT_VERIFIED: &str = " (not verified on a live ECS)";
-
-/// Most evidence items written into one message.
-const MAX_EVIDENCE_SHOWN: usize = 16;
-
-/// Evidence as one line: `location: value; location: value`.
-fn evidence_text(evidence: &[Evidence]) -> String {
-    let mut parts: Vec<String> = evidence
-        .iter()
-        .take(MAX_EVIDENCE_SHOWN)
-        .map(ToString::to_string)
-        .collect();
-    if evidence.len() > MAX_EVIDENCE_SHOWN {
-        parts.push(format!("and {} more", evidence.len() - MAX_EVIDENCE_SHOWN));
-    }
-    parts.join("; ")
-}
-
-fn make(
-    code: Code,
-    severity: Severity,
-    result: &str,
-    path: &str,
-    text: impl Into<String>,
-    evidence: &[Evidence],
-) -> Finding {
-    let text = text.into();
-    let message = if evidence.is_empty() {
-        format!("{result}: {text}")
-    } else {
-        format!("{result}: {text}. Read: {}", evidence_text(evidence))
-    };
-    let mut f = Finding::new(code, path, message);
-    f.severity = severity;
-    f
-}
-
-/// A FAIL with the code's severity.
-fn fail(code: Code, path: &str, text: impl Into<String>, ev: &[Evidence]) -> Finding {
-    make(code, code.severity(), "FAIL", path, text, ev)
-}
-
-/// A WARN (warning severity).
-fn warn(code: Code, path: &str, text: impl Into<String>, ev: &[Evidence]) -> Finding {
-    make(code, Severity::Warning, "WARN", path, text, ev)
-}
-
-/// An advisory result (info severity).
-fn info(code: Code, path: &str, text: impl Into<String>, ev: &[Evidence]) -> Finding {
-    make(code, Severity::Info, "INFO", path, text, ev)
-}
-
-/// An UNKNOWN with the code's severity.
-fn unknown(code: Code, path: &str, text: impl Into<String>, ev: &[Evidence]) -> Finding {
-    make(code, code.severity(), "UNKNOWN", path, text, ev)
-}
+// The message helpers are the Linux checks' own: one wording for every
+// guest finding.
+use super::{fail, info, unknown, warn, NOT_VERIFIED};
 
 /// The fact's value; an UNKNOWN finding when it could not be read.
 /// `None` without a finding when it was read and found absent.
