@@ -9,6 +9,7 @@
 //!
 //! The layout is described in `docs/zvhd2.md` of the repository.
 
+mod buffers;
 mod codec;
 mod control;
 mod disk;

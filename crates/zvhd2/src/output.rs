@@ -1,6 +1,7 @@
 //! Output files that appear whole or not at all.
 
 use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
@@ -50,6 +51,43 @@ impl Output {
         self.tmp.as_file()
     }
 
+    /// Asks the kernel to start writing `len` bytes at `offset` back to
+    /// disk now, without waiting for it. The closing sync then finds most
+    /// of the file already written instead of flushing all of it at the
+    /// end, so the flush overlaps the conversion. Only a hint: where the
+    /// system has no such call, or it fails, nothing changes.
+    pub fn start_writeback(&self, offset: u64, len: u64) {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+                return;
+            };
+            // SAFETY: a plain system call on a descriptor this value owns;
+            // it reads no memory of the process.
+            unsafe {
+                libc::sync_file_range(
+                    self.file().as_raw_fd(),
+                    offset,
+                    len,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                );
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = (offset, len);
+    }
+
+    /// A writer appending to the file from its start, which starts the
+    /// writeback of every few megabytes it has written.
+    pub fn sequential(&self) -> SequentialWriter<'_> {
+        SequentialWriter {
+            output: self,
+            written: 0,
+            hinted: 0,
+        }
+    }
+
     /// Syncs the data to disk and moves the file into place.
     pub fn finish(self) -> Result<(), Error> {
         self.tmp
@@ -72,5 +110,33 @@ impl Output {
                 e.error,
             )),
         }
+    }
+}
+
+/// Bytes written between two writeback hints of a [`SequentialWriter`].
+const WRITEBACK_STEP: u64 = 8 << 20;
+
+/// Writes an [`Output`] front to back, starting the writeback of each
+/// [`WRITEBACK_STEP`] written (see [`Output::start_writeback`]).
+pub(crate) struct SequentialWriter<'a> {
+    output: &'a Output,
+    written: u64,
+    hinted: u64,
+}
+
+impl Write for SequentialWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.output.file().write(buf)?;
+        self.written += n as u64;
+        if self.written - self.hinted >= WRITEBACK_STEP {
+            self.output
+                .start_writeback(self.hinted, self.written - self.hinted);
+            self.hinted = self.written;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.output.file().flush()
     }
 }

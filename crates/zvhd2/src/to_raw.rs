@@ -4,10 +4,10 @@ use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::Mutex;
 
 use imsprep_disk::{extents, Disk, DiskError};
 
+use crate::buffers::BufferPool;
 use crate::control::Control;
 use crate::error::Error;
 use crate::output::Output;
@@ -37,19 +37,14 @@ pub fn to_raw(
     // Absent blocks stay holes: nothing is written there.
     file.set_len(orig).map_err(werr)?;
     let records = reader.records();
-    let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+    let pool = BufferPool::new(bs as usize);
     pipeline::ordered(
         records.len(),
         pipeline::default_in_flight(),
         ctl,
         |k| {
             let block = records.get(k).map_or(0, |r| r.0);
-            let mut buf = pool
-                .lock()
-                .ok()
-                .and_then(|mut p| p.pop())
-                .unwrap_or_default();
-            buf.resize(bs as usize, 0);
+            let mut buf = pool.take();
             reader.read_block(block, &mut buf)?;
             let start = u64::from(block) * bs;
             let n = orig.saturating_sub(start).min(bs) as usize;
@@ -57,9 +52,7 @@ pub fn to_raw(
             Ok((block, buf))
         },
         |_, (block, buf)| {
-            if let Ok(mut p) = pool.lock() {
-                p.push(buf);
-            }
+            pool.give(buf);
             let start = u64::from(block) * bs;
             (ctl.progress)((start + bs).min(orig));
             Ok(())
@@ -92,18 +85,22 @@ pub fn disk_to_raw(
     file.set_len(len).map_err(werr)?;
     let len = len.min(disk.size());
     let chunks = len.div_ceil(CHUNK);
+    let pool = BufferPool::new(CHUNK as usize);
     pipeline::ordered(
         usize::try_from(chunks).unwrap_or(usize::MAX),
         pipeline::default_in_flight(),
         ctl,
-        |i| {
+        |i| read_chunk(disk, i as u64 * CHUNK, len, &pool),
+        // One writer: buffered writes to one file take its inode lock, so
+        // writers on several threads only wait for each other, and spin
+        // doing so, taking the cores the readers need.
+        |i, chunk| {
             let start = i as u64 * CHUNK;
-            if let Some(data) = read_chunk(disk, start, len)? {
-                write_sparse(file, &data, start).map_err(werr)?;
+            if let Some((buf, n)) = chunk {
+                write_sparse(file, buf.get(..n).unwrap_or(&buf), start).map_err(werr)?;
+                output.start_writeback(start, n as u64);
+                pool.give(buf);
             }
-            Ok(())
-        },
-        |i, ()| {
             (ctl.progress)(((i as u64 + 1) * CHUNK).min(len));
             Ok(())
         },
@@ -129,16 +126,20 @@ pub fn disk_to_raw_stream(
     let len = len.min(disk.size());
     let chunks = len.div_ceil(CHUNK);
     let zeros = vec![0u8; CHUNK as usize];
+    let pool = BufferPool::new(CHUNK as usize);
     pipeline::ordered(
         usize::try_from(chunks).unwrap_or(usize::MAX),
         pipeline::default_in_flight(),
         ctl,
-        |i| read_chunk(disk, i as u64 * CHUNK, len),
-        |i, data| {
+        |i| read_chunk(disk, i as u64 * CHUNK, len, &pool),
+        |i, chunk| {
             let start = i as u64 * CHUNK;
             let n = (len - start).min(CHUNK) as usize;
-            match data {
-                Some(data) => sink.write_all(&data).map_err(werr)?,
+            match chunk {
+                Some((buf, n)) => {
+                    sink.write_all(buf.get(..n).unwrap_or(&buf)).map_err(werr)?;
+                    pool.give(buf);
+                }
                 None => sink.write_all(&zeros[..n]).map_err(werr)?,
             }
             (ctl.progress)(start + n as u64);
@@ -151,9 +152,15 @@ pub fn disk_to_raw_stream(
     Ok(len)
 }
 
-/// The bytes `start..start + CHUNK` of `disk` (clipped to `len`), or `None`
-/// when its metadata says they are all zero.
-fn read_chunk(disk: &dyn Disk, start: u64, len: u64) -> Result<Option<Vec<u8>>, Error> {
+/// The bytes `start..start + CHUNK` of `disk` (clipped to `len`) in a
+/// buffer of `pool`, with their count, or `None` when its metadata says
+/// they are all zero.
+fn read_chunk(
+    disk: &dyn Disk,
+    start: u64,
+    len: u64,
+    pool: &BufferPool,
+) -> Result<Option<(Vec<u8>, usize)>, Error> {
     let end = (start + CHUNK).min(len);
     let derr = |e: DiskError| {
         Error::io(
@@ -165,9 +172,17 @@ fn read_chunk(disk: &dyn Disk, start: u64, len: u64) -> Result<Option<Vec<u8>>, 
     if !runs.iter().any(|e| e.allocation.is_data()) {
         return Ok(None);
     }
-    let mut data = vec![0u8; (end - start) as usize];
-    disk.read_at(start, &mut data).map_err(derr)?;
-    Ok(Some(data))
+    let n = (end - start) as usize;
+    let mut buf = pool.take();
+    let read = match buf.get_mut(..n) {
+        Some(head) => disk.read_at(start, head),
+        None => disk.read_at(start, &mut buf),
+    };
+    if let Err(e) = read {
+        pool.give(buf);
+        return Err(derr(e));
+    }
+    Ok(Some((buf, n)))
 }
 
 fn check_disk_unchanged(disk: &dyn Disk) -> Result<(), Error> {

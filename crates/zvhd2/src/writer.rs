@@ -135,7 +135,7 @@ pub(crate) fn write_with(
     compress: &CompressFn<'_>,
 ) -> Result<WriteSummary, Error> {
     let output = Output::create(out, opts.overwrite)?;
-    let mut file = output.file();
+    let mut file = output.sequential();
     let summary = write_body(
         source,
         &mut file,
