@@ -1,6 +1,8 @@
 //! Compressed clusters: the descriptor in an L2 entry, and decompression
 //! bounded to exactly one cluster of output.
 
+use std::cell::RefCell;
+
 use flate2::{Decompress, FlushDecompress, Status};
 use zstd::stream::raw::{DParameter, Decoder, InBuffer, Operation, OutBuffer};
 
@@ -55,7 +57,23 @@ pub(super) fn decompress(
 /// Raw deflate, as QEMU writes it (`deflateInit2` with negative window
 /// bits: no zlib header).
 fn inflate(input: &[u8], out: &mut [u8]) -> Result<(), String> {
-    let mut stream = Decompress::new(false);
+    INFLATE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let stream = slot.get_or_insert_with(|| Decompress::new(false));
+        stream.reset(false);
+        inflate_with(stream, input, out)
+    })
+}
+
+thread_local! {
+    /// One deflate and one zstd decoder per thread, reset for each
+    /// cluster: creating a zstd context costs more than decoding a 64 KiB
+    /// cluster.
+    static INFLATE: RefCell<Option<Decompress>> = const { RefCell::new(None) };
+    static UNZSTD: RefCell<Option<Decoder<'static>>> = const { RefCell::new(None) };
+}
+
+fn inflate_with(stream: &mut Decompress, input: &[u8], out: &mut [u8]) -> Result<(), String> {
     let mut status = Status::Ok;
     // Each round consumes input or produces output, both bounded, so the
     // loop ends; a round with neither means the stream stalled.
@@ -95,10 +113,29 @@ fn inflate(input: &[u8], out: &mut [u8]) -> Result<(), String> {
 /// whatever fills its last sector).
 fn unzstd(input: &[u8], out: &mut [u8]) -> Result<(), String> {
     let damaged = |e: std::io::Error| format!("damaged zstd data: {e}");
-    let mut decoder = Decoder::new().map_err(damaged)?;
-    decoder
-        .set_parameter(DParameter::WindowLogMax(ZSTD_WINDOW_LOG_MAX))
-        .map_err(damaged)?;
+    UNZSTD.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let decoder = match slot.as_mut() {
+            // A reset keeps the window limit; it drops a frame left half
+            // decoded by the previous cluster.
+            Some(decoder) => {
+                decoder.reinit().map_err(damaged)?;
+                decoder
+            }
+            None => {
+                let mut decoder = Decoder::new().map_err(damaged)?;
+                decoder
+                    .set_parameter(DParameter::WindowLogMax(ZSTD_WINDOW_LOG_MAX))
+                    .map_err(damaged)?;
+                slot.insert(decoder)
+            }
+        };
+        unzstd_with(decoder, input, out)
+    })
+}
+
+fn unzstd_with(decoder: &mut Decoder<'static>, input: &[u8], out: &mut [u8]) -> Result<(), String> {
+    let damaged = |e: std::io::Error| format!("damaged zstd data: {e}");
     let want = out.len();
     let mut input = InBuffer::around(input);
     let mut output = OutBuffer::around(out);

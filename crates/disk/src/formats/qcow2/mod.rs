@@ -49,6 +49,7 @@ mod compressed;
 mod header;
 mod map;
 
+use std::cell::RefCell;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -69,6 +70,11 @@ use map::{Join, Map, Unit};
 const DECOMPRESSED_CACHE_BYTES: u64 = 8 << 20;
 /// See [`DECOMPRESSED_CACHE_BYTES`].
 const DECOMPRESSED_CACHE_CLUSTERS: u64 = 256;
+
+thread_local! {
+    /// The compressed bytes of the cluster being decompressed, reused.
+    static COMPRESSED_INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
 
 /// Opens a qcow2 image.
 pub(crate) fn open(src: ReadAt, chain: &Chain<'_>) -> Result<Box<dyn Disk>, DiskError> {
@@ -148,6 +154,12 @@ impl Qcow2Disk {
         skip: u64,
         out: &mut [u8],
     ) -> Result<(), DiskError> {
+        // A whole cluster (what a conversion reads) is decompressed in
+        // place: no copy, no allocation, and no cache entry that a
+        // front-to-back pass would never ask for again.
+        if skip == 0 && out.len() as u64 == 1u64 << self.cluster_bits {
+            return self.decompress_into(d, out);
+        }
         let cached = self.decompressed.get_or_load(d.host, || {
             let cluster = self.decompress(d)?;
             let bytes = cluster.len();
@@ -184,21 +196,36 @@ impl Qcow2Disk {
 
     /// The cluster the compressed data `d` holds.
     fn decompress(&self, d: compressed::Descriptor) -> Result<Vec<u8>, DiskError> {
-        // The descriptor's last sector may be cut short by the end of the
-        // file (checked when the entry was decoded).
-        let len = d.len.min(self.src.len().saturating_sub(d.host));
-        let input = self.src.read_vec(d.host, len)?;
         let mut cluster = vec![0u8; 1usize << self.cluster_bits];
-        compressed::decompress(self.compression, &input, &mut cluster).map_err(|problem| {
-            DiskError::malformed(
-                self.src.path(),
-                FORMAT,
-                format!("compressed cluster ({:?})", self.compression),
-                d.host,
-                problem,
-            )
-        })?;
+        self.decompress_into(d, &mut cluster)?;
         Ok(cluster)
+    }
+
+    /// Fills `cluster` (one cluster long) from the compressed data `d`.
+    fn decompress_into(
+        &self,
+        d: compressed::Descriptor,
+        cluster: &mut [u8],
+    ) -> Result<(), DiskError> {
+        // The descriptor's last sector may be cut short by the end of the
+        // file (checked when the entry was decoded). The length is bounded
+        // by the cluster size (the descriptor's sector count has
+        // cluster_bits - 8 bits), so the per-thread buffer stays small.
+        let len = d.len.min(self.src.len().saturating_sub(d.host));
+        COMPRESSED_INPUT.with(|cell| {
+            let mut input = cell.borrow_mut();
+            input.resize(len as usize, 0);
+            self.src.read_exact_at(d.host, &mut input)?;
+            compressed::decompress(self.compression, &input, cluster).map_err(|problem| {
+                DiskError::malformed(
+                    self.src.path(),
+                    FORMAT,
+                    format!("compressed cluster ({:?})", self.compression),
+                    d.host,
+                    problem,
+                )
+            })
+        })
     }
 
     /// Fills `out` with the stored bytes at `host`: one positioned read.
