@@ -106,18 +106,29 @@ struct VdiDisk {
 impl VdiDisk {
     /// The map entry of block `index` (below the header's block count).
     fn block(&self, index: u64) -> Result<Block, DiskError> {
+        let page = self.map_page(index / PAGE_ENTRIES)?;
+        self.entry(&page, index)
+    }
+
+    /// Page `page` of the block map: the entries of blocks
+    /// `page * PAGE_ENTRIES ..`, fewer on the last page.
+    fn map_page(&self, page: u64) -> Result<Arc<Vec<u32>>, DiskError> {
         let h = &self.header;
-        let page = index / PAGE_ENTRIES;
-        let entries: Arc<Vec<u32>> = self.map.get_or_load(page, || {
+        self.map.get_or_load(page, || {
             let first = page * PAGE_ENTRIES;
             let count = PAGE_ENTRIES.min(h.blocks.saturating_sub(first));
             let bytes = self.src.read_vec(h.map_offset + first * 4, count * 4)?;
             let entries: Vec<u32> = (0..count as usize).map(|i| le32(&bytes, i * 4)).collect();
             Ok::<_, DiskError>((entries, bytes.len()))
-        })?;
+        })
+    }
+
+    /// What the entry of block `index` in its map page `page` says.
+    fn entry(&self, page: &[u32], index: u64) -> Result<Block, DiskError> {
+        let h = &self.header;
         let entry = usize::try_from(index % PAGE_ENTRIES)
             .ok()
-            .and_then(|i| entries.get(i))
+            .and_then(|i| page.get(i))
             .copied();
         match entry {
             Some(UNALLOCATED) => Ok(Block::Unallocated),
@@ -207,13 +218,14 @@ impl Disk for VdiDisk {
             Block::Zero => Allocation::Zero,
             Block::Unallocated => Allocation::Unallocated,
         };
-        let kind = allocation(self.block(index)?);
         // Extend over the following blocks of the same kind in the same
         // page of the map (one table read).
+        let page = self.map_page(index / PAGE_ENTRIES)?;
+        let kind = allocation(self.entry(&page, index)?);
         let page_end = (index / PAGE_ENTRIES + 1) * PAGE_ENTRIES;
         let last = size.div_ceil(block_size).min(page_end);
         let mut next = index + 1;
-        while next < last && allocation(self.block(next)?) == kind {
+        while next < last && allocation(self.entry(&page, next)?) == kind {
             next += 1;
         }
         Ok(Extent {
