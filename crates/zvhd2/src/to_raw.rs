@@ -49,6 +49,7 @@ pub fn to_raw(
             let start = u64::from(block) * bs;
             let n = orig.saturating_sub(start).min(bs) as usize;
             write_sparse(file, buf.get(..n).unwrap_or(&buf), start).map_err(werr)?;
+            output.start_writeback(start, n as u64);
             Ok((block, buf))
         },
         |_, (block, buf)| {
