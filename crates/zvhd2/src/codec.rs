@@ -3,10 +3,19 @@
 //! Contexts are reused per thread because creating a zstd context costs
 //! more than compressing a small block; every payload is still one
 //! independent frame (or zlib stream), as the format requires.
+//!
+//! zlib payloads are written by miniz_oxide at level 1, which stores a
+//! block it cannot shrink, so no payload outgrows the format's bound
+//! ([`crate::layout::max_payload_len`]). Reading goes through flate2,
+//! whose zlib-rs backend inflates faster; zlib-rs's own level 1 (zlib-ng's
+//! quick strategy) has static Huffman trees only and turned a 2 MiB block
+//! of random bytes into a 2,215,936-byte record, longer than readers accept.
 
 use std::cell::RefCell;
 
-use flate2::{Compress, Decompress, FlushCompress, FlushDecompress, Status};
+use flate2::{Decompress, FlushDecompress, Status};
+use miniz_oxide::deflate::{self, core::CompressorOxide};
+use miniz_oxide::{DataFormat, MZFlush};
 
 use crate::footer::{METHOD_ZLIB, METHOD_ZSTD};
 
@@ -43,7 +52,7 @@ impl Compression {
 thread_local! {
     static ZSTD_C: RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> = const { RefCell::new(None) };
     static ZSTD_D: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
-    static ZLIB_C: RefCell<Option<Compress>> = const { RefCell::new(None) };
+    static ZLIB_C: RefCell<Option<Box<CompressorOxide>>> = const { RefCell::new(None) };
     static ZLIB_D: RefCell<Option<Decompress>> = const { RefCell::new(None) };
 }
 
@@ -65,17 +74,30 @@ pub(crate) fn compress(c: Compression, src: &[u8], out: &mut Vec<u8>) -> Result<
         }),
         Compression::Zlib => ZLIB_C.with(|cell| {
             let mut slot = cell.borrow_mut();
-            let comp = slot.get_or_insert_with(|| Compress::new(flate2::Compression::new(1), true));
+            let comp = slot.get_or_insert_with(|| {
+                let mut c = Box::<CompressorOxide>::default();
+                c.set_format_and_level(DataFormat::Zlib, 1);
+                c
+            });
             comp.reset();
             out.reserve(src.len() + src.len() / 64 + 64);
+            let mut consumed = 0usize;
             loop {
-                let consumed = usize::try_from(comp.total_in()).map_err(|e| e.to_string())?;
                 let rest = src.get(consumed..).unwrap_or(&[]);
-                comp.compress_vec(rest, out, FlushCompress::Sync)
-                    .map_err(|e| e.to_string())?;
+                let filled = out.len();
+                out.resize(out.capacity(), 0);
+                let r = deflate::stream::deflate(
+                    comp,
+                    rest,
+                    out.get_mut(filled..).unwrap_or_default(),
+                    MZFlush::Sync,
+                );
+                out.truncate(filled + r.bytes_written);
+                consumed += r.bytes_consumed;
+                r.status.map_err(|e| format!("deflate failed: {e:?}"))?;
                 // Done when all input is in and the flush left spare room,
                 // i.e. the compressor had nothing more to emit.
-                if comp.total_in() == src.len() as u64 && out.len() < out.capacity() {
+                if consumed == src.len() && out.len() < out.capacity() {
                     return Ok(());
                 }
                 out.reserve(out.len().max(4096));

@@ -11,7 +11,7 @@ use crate::control::Control;
 use crate::error::Error;
 use crate::footer::Footer;
 use crate::layout::{
-    record_len, IndexEntry, RecordHeader, BITMAP_SEG_SIZE, BLOCKS_PER_BITMAP_SEG,
+    max_payload_len, record_len, IndexEntry, RecordHeader, BITMAP_SEG_SIZE, BLOCKS_PER_BITMAP_SEG,
     DEFAULT_BLOCK_SIZE, ENTRIES_PER_INDEX_SEG, FOOTER_LEN, INDEX_SEG_SIZE, PAGE, RECORD_END,
     RECORD_HEADER_LEN, RECORD_MAGIC,
 };
@@ -237,6 +237,18 @@ fn write_body(
                     block: i as u64,
                     detail,
                 })?;
+                // A reader refuses a longer record as damage; never write one.
+                let limit = max_payload_len(opts.block_size);
+                if buf.len() as u64 > limit {
+                    return Err(Error::Compress {
+                        block: i as u64,
+                        detail: format!(
+                            "the payload is {} bytes, more than the {limit} the format allows \
+                             for a {bs}-byte block",
+                            buf.len()
+                        ),
+                    });
+                }
                 Ok(Some(buf))
             })
         },
@@ -446,6 +458,34 @@ mod tests {
                 panic!("{name}: first difference at byte {i}");
             }
         }
+    }
+
+    #[test]
+    fn a_payload_past_the_format_bound_fails_and_leaves_no_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("x.zvhd2");
+        let disk = imsprep_disk::RawDisk::open(&fixtures().join("mixed.raw")).unwrap();
+        let opts = WriteOptions::default();
+        let limit = max_payload_len(opts.block_size) as usize;
+        let r = write_with(
+            &DiskSource::new(&disk),
+            &out,
+            &opts,
+            &Control::default(),
+            &|_, _, dst| {
+                dst.clear();
+                dst.resize(limit + 1, 7);
+                Ok(())
+            },
+        );
+        match r {
+            Err(Error::Compress { detail, .. }) => {
+                assert!(detail.contains("more than"), "{detail}")
+            }
+            other => panic!("expected a compression error, got {other:?}"),
+        }
+        assert!(!out.exists());
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
     }
 
     #[test]
