@@ -22,8 +22,9 @@ impl BufferPool {
         }
     }
 
-    /// A buffer of the pool's size. Its bytes are whatever the last user
-    /// left (zeros when new): callers overwrite what they use.
+    /// A buffer of the pool's size (a pool of size 0 hands out empty
+    /// buffers that keep their capacity). Its bytes are whatever the last
+    /// user left (zeros when new): callers overwrite what they use.
     pub fn take(&self) -> Vec<u8> {
         let mut buf = self
             .free

@@ -97,9 +97,9 @@ pub fn disk_to_raw(
         // doing so, taking the cores the readers need.
         |i, chunk| {
             let start = i as u64 * CHUNK;
-            if let Some((buf, n)) = chunk {
-                write_sparse(file, buf.get(..n).unwrap_or(&buf), start).map_err(werr)?;
-                output.start_writeback(start, n as u64);
+            if let Some(buf) = chunk {
+                write_sparse(file, &buf, start).map_err(werr)?;
+                output.start_writeback(start, buf.len() as u64);
                 pool.give(buf);
             }
             (ctl.progress)(((i as u64 + 1) * CHUNK).min(len));
@@ -137,8 +137,8 @@ pub fn disk_to_raw_stream(
             let start = i as u64 * CHUNK;
             let n = (len - start).min(CHUNK) as usize;
             match chunk {
-                Some((buf, n)) => {
-                    sink.write_all(buf.get(..n).unwrap_or(&buf)).map_err(werr)?;
+                Some(buf) => {
+                    sink.write_all(&buf).map_err(werr)?;
                     pool.give(buf);
                 }
                 None => sink.write_all(&zeros[..n]).map_err(werr)?,
@@ -154,14 +154,13 @@ pub fn disk_to_raw_stream(
 }
 
 /// The bytes `start..start + CHUNK` of `disk` (clipped to `len`) in a
-/// buffer of `pool`, with their count, or `None` when its metadata says
-/// they are all zero.
+/// buffer of `pool`, or `None` when its metadata says they are all zero.
 fn read_chunk(
     disk: &dyn Disk,
     start: u64,
     len: u64,
     pool: &BufferPool,
-) -> Result<Option<(Vec<u8>, usize)>, Error> {
+) -> Result<Option<Vec<u8>>, Error> {
     let end = (start + CHUNK).min(len);
     let derr = |e: DiskError| {
         Error::io(
@@ -173,17 +172,14 @@ fn read_chunk(
     if !runs.iter().any(|e| e.allocation.is_data()) {
         return Ok(None);
     }
-    let n = (end - start) as usize;
     let mut buf = pool.take();
-    let read = match buf.get_mut(..n) {
-        Some(head) => disk.read_at(start, head),
-        None => disk.read_at(start, &mut buf),
-    };
-    if let Err(e) = read {
+    // Only the last chunk is shorter; the pool restores the length.
+    buf.truncate((end - start) as usize);
+    if let Err(e) = disk.read_at(start, &mut buf) {
         pool.give(buf);
         return Err(derr(e));
     }
-    Ok(Some((buf, n)))
+    Ok(Some(buf))
 }
 
 fn check_disk_unchanged(disk: &dyn Disk) -> Result<(), Error> {

@@ -3,9 +3,9 @@
 use std::cell::RefCell;
 use std::io::{BufWriter, Write};
 use std::path::Path;
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::buffers::BufferPool;
 use crate::codec::{self, Compression};
 use crate::control::Control;
 use crate::error::Error;
@@ -205,7 +205,8 @@ fn write_body(
     let bitmap_seg_num = blocks.div_ceil(BLOCKS_PER_BITMAP_SEG);
     let mut bitmap = vec![0u8; bitmap_seg_num as usize * BITMAP_SEG_SIZE as usize];
     let mut entries: Vec<IndexEntry> = Vec::new();
-    let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+    // Payload buffers: emptied by the compressor, their capacity reused.
+    let pool = BufferPool::new(0);
     let pad = [0u8; PAGE as usize];
     pipeline::ordered(
         blocks as usize,
@@ -228,11 +229,7 @@ fn write_body(
                 if found == BlockData::Zero {
                     return Ok(None);
                 }
-                let mut buf = pool
-                    .lock()
-                    .ok()
-                    .and_then(|mut p| p.pop())
-                    .unwrap_or_default();
+                let mut buf = pool.take();
                 compress(i as u64, &input, &mut buf).map_err(|detail| Error::Compress {
                     block: i as u64,
                     detail,
@@ -278,9 +275,7 @@ fn write_body(
                 if let Some(b) = bitmap.get_mut(i / 8) {
                     *b |= 1 << (i % 8);
                 }
-                if let Ok(mut p) = pool.lock() {
-                    p.push(payload);
-                }
+                pool.give(payload);
             }
             (ctl.progress)(((i as u64 + 1) * bs as u64).min(size));
             Ok(())
