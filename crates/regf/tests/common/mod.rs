@@ -1,13 +1,16 @@
-//! Test hives: a minimal empty hive written here (hivex cannot create one
-//! from nothing), then filled by `hivexsh -w`, the real tool.
+//! Test hives: the crate's own empty hive filled by `hivexsh -w`, the real
+//! tool (`imsprep_regf::test_support`), plus what only these tests need:
+//! big values through libhivex, hand-built bins for cells hivex never
+//! writes, and byte helpers for hostile cases.
 
 #![allow(dead_code)]
 
 use std::path::Path;
 use std::process::Command;
 
-/// Cell offset of the root key in [`empty_hive`].
-pub const ROOT: u32 = 0x20;
+// Not every test file uses every helper.
+#[allow(unused_imports)]
+pub use imsprep_regf::test_support::{build, empty_hive, hivexsh, ROOT};
 
 /// Writes a little-endian u32 at `at`.
 pub fn put32(b: &mut [u8], at: usize, v: u32) {
@@ -23,87 +26,6 @@ pub fn get32(b: &[u8], at: usize) -> u32 {
 pub fn fix_checksum(b: &mut [u8]) {
     let sum = imsprep_regf::checksum(b).unwrap();
     put32(b, 508, sum);
-}
-
-/// The smallest hive hivex accepts: base block with checksum, one hbin,
-/// the root key node (name "ROOT") and one security cell, the rest of the
-/// bin one free cell.
-pub fn empty_hive(minor: u32) -> Vec<u8> {
-    let mut h = vec![0u8; 8192];
-    h[0..4].copy_from_slice(b"regf");
-    put32(&mut h, 4, 1);
-    put32(&mut h, 8, 1);
-    h[12..20].copy_from_slice(&0x01DA_0000_0000_0000u64.to_le_bytes());
-    put32(&mut h, 20, 1);
-    put32(&mut h, 24, minor);
-    put32(&mut h, 28, 0);
-    put32(&mut h, 32, 1);
-    put32(&mut h, 36, ROOT);
-    put32(&mut h, 40, 4096);
-    put32(&mut h, 44, 1);
-    fix_checksum(&mut h);
-
-    let bin = 4096;
-    h[bin..bin + 4].copy_from_slice(b"hbin");
-    put32(&mut h, bin + 4, 0);
-    put32(&mut h, bin + 8, 4096);
-
-    // Root key node: 4 (size) + 76 (fixed) + 4 (name) = 84, aligned to 88.
-    let nk = bin + ROOT as usize;
-    let sk_off = ROOT + 88;
-    put32(&mut h, nk, (-88i32) as u32);
-    let c = nk + 4;
-    h[c..c + 2].copy_from_slice(b"nk");
-    h[c + 2..c + 4].copy_from_slice(&0x002Cu16.to_le_bytes()); // hive entry, no delete, ASCII name
-    h[c + 4..c + 12].copy_from_slice(&0x01DA_0000_0000_0000u64.to_le_bytes());
-    put32(&mut h, c + 16, 0xFFFF_FFFF); // parent
-    put32(&mut h, c + 28, 0xFFFF_FFFF); // subkey list
-    put32(&mut h, c + 32, 0xFFFF_FFFF); // volatile subkey list
-    put32(&mut h, c + 40, 0xFFFF_FFFF); // value list
-    put32(&mut h, c + 44, sk_off);
-    put32(&mut h, c + 48, 0xFFFF_FFFF); // class name
-    h[c + 72..c + 74].copy_from_slice(&4u16.to_le_bytes());
-    h[c + 76..c + 80].copy_from_slice(b"ROOT");
-
-    // Security cell: 4 + 20 + a 20-byte self-relative descriptor = 44 -> 48.
-    let sk = bin + sk_off as usize;
-    put32(&mut h, sk, (-48i32) as u32);
-    let c = sk + 4;
-    h[c..c + 2].copy_from_slice(b"sk");
-    put32(&mut h, c + 4, sk_off);
-    put32(&mut h, c + 8, sk_off);
-    put32(&mut h, c + 12, 1);
-    put32(&mut h, c + 16, 20);
-    h[c + 20] = 1; // revision
-    h[c + 22..c + 24].copy_from_slice(&0x8004u16.to_le_bytes()); // self-relative, DACL present (null)
-
-    // The rest of the bin is one free cell.
-    let free = sk_off + 48;
-    put32(&mut h, bin + free as usize, 4096 - free);
-    h
-}
-
-/// Runs `hivexsh -w` with `script` (a `commit` is appended) on a copy of
-/// `hive` in `dir` and returns the written hive.
-pub fn hivexsh(dir: &Path, hive: &[u8], script: &str) -> Vec<u8> {
-    let path = dir.join("hive");
-    let script_path = dir.join("script");
-    std::fs::write(&path, hive).unwrap();
-    std::fs::write(&script_path, format!("{script}\ncommit\n")).unwrap();
-    let out = Command::new("hivexsh")
-        .arg("-w")
-        .arg("-f")
-        .arg(&script_path)
-        .arg(&path)
-        .output()
-        .expect("hivexsh (package libhivex-bin) must be installed");
-    assert!(
-        out.status.success(),
-        "hivexsh failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    std::fs::read(&path).unwrap()
 }
 
 /// Runs read-only `hivexsh` commands on `hive` and returns its output.
@@ -124,11 +46,6 @@ pub fn hivexsh_query(dir: &Path, hive: &[u8], script: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-/// A hive built from the empty one by `script`.
-pub fn build(dir: &Path, script: &str) -> Vec<u8> {
-    hivexsh(dir, &empty_hive(5), script)
 }
 
 /// Sets one value on the key at `path` (backslash separated, below the
